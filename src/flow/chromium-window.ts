@@ -1,0 +1,110 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigurationError } from '../errors.js';
+import type { CloseWindow, ShowWindow } from './windows.js';
+
+/** Options for {@link chromiumAppWindow}. */
+export interface ChromiumAppWindowOptions {
+  /** Path of the browser. Default: `$AUTHFLOW_CHROMIUM_PATH`, else the first installed Chromium, Chrome or Edge. */
+  executablePath?: string;
+  /** Extra command-line flags, e.g. `--headless` in tests. */
+  args?: string[];
+  /** Called once the browser is started, with its process and throwaway profile folder. */
+  onLaunch?: (launched: { process: ChildProcess; userDataDir: string }) => void;
+}
+
+/** A dedicated sign-in window: a show/close pair for `runNative`. */
+export interface ChromiumAppWindow {
+  /** Opens the window. */
+  showWindow: ShowWindow;
+  /** Closes it and deletes its throwaway profile. */
+  closeWindow: CloseWindow;
+}
+
+const CANDIDATES: Record<string, string[]> = {
+  linux: [
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+    '/usr/bin/google-chrome-stable',
+    '/usr/bin/microsoft-edge',
+    '/snap/bin/chromium',
+  ],
+  darwin: [
+    '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+    '/Applications/Chromium.app/Contents/MacOS/Chromium',
+    '/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge',
+  ],
+  win32: [
+    `${process.env['PROGRAMFILES(X86)'] ?? 'C:\\Program Files (x86)'}\\Microsoft\\Edge\\Application\\msedge.exe`,
+    `${process.env.PROGRAMFILES ?? 'C:\\Program Files'}\\Google\\Chrome\\Application\\chrome.exe`,
+    `${process.env.LOCALAPPDATA ?? ''}\\Google\\Chrome\\Application\\chrome.exe`,
+  ],
+};
+
+/** Finds an installed Chromium-family browser, or `undefined`. */
+export function findChromium(): string | undefined {
+  const fromEnv = process.env.AUTHFLOW_CHROMIUM_PATH;
+  if (fromEnv) return fromEnv;
+  return (CANDIDATES[process.platform] ?? []).find((path) => existsSync(path));
+}
+
+/**
+ * A dedicated sign-in window: an installed Chromium, Chrome or Edge started with
+ * `--app=<url>` at the configured size, on a throwaway profile (no cookies shared with
+ * the user's browser). When the user closes the window the flow ends as `AuthFlowCancelled`.
+ */
+export function chromiumAppWindow(options: ChromiumAppWindowOptions = {}): ChromiumAppWindow {
+  const windows = new Map<string, { child: ChildProcess; userDataDir: string }>();
+  let counter = 0;
+
+  const showWindow: ShowWindow = async (url, config, context) => {
+    const executable = options.executablePath ?? findChromium();
+    if (executable === undefined) {
+      throw new ConfigurationError(
+        'No Chromium, Chrome or Edge was found for the sign-in window. Install one, set AUTHFLOW_CHROMIUM_PATH, or use the system browser.',
+      );
+    }
+    const userDataDir = await mkdtemp(join(tmpdir(), 'authflow-window-'));
+    const args = [
+      `--app=${url}`,
+      `--window-size=${config.width},${config.height}`,
+      `--user-data-dir=${userDataDir}`,
+      '--no-first-run',
+      '--no-default-browser-check',
+      '--disable-sync',
+      ...(options.args ?? []),
+    ];
+    const child = spawn(executable, args, { stdio: 'ignore' });
+    const label = `chromium-${++counter}`;
+    windows.set(label, { child, userDataDir });
+    const onGone = () => {
+      // Closing the only window of a dedicated profile ends the browser process.
+      if (!context.signal.aborted) context.windowClosed();
+    };
+    child.once('exit', onGone);
+    child.once('error', onGone);
+    options.onLaunch?.({ process: child, userDataDir });
+    return label;
+  };
+
+  const closeWindow: CloseWindow = async (label) => {
+    const entry = label === undefined ? undefined : windows.get(label);
+    if (entry === undefined || label === undefined) return;
+    windows.delete(label);
+    const { child, userDataDir } = entry;
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(userDataDir, { recursive: true, force: true, maxRetries: 3 });
+  };
+
+  return { showWindow, closeWindow };
+}

@@ -1,0 +1,259 @@
+import {
+  AuthenticationError,
+  ErrorCodes,
+  TokenError,
+  TokenExpiredError,
+  TokenRefreshError,
+} from '../errors.js';
+import type { OAuthProvider } from '../providers/types.js';
+import type { TokenStore } from '../stores/types.js';
+import {
+  canRefresh,
+  isTokenExpired,
+  mergeRefreshedTokens,
+  nowSeconds,
+  type OAuthTokenSet,
+} from '../tokens/token-set.js';
+
+/** Options for {@link SessionManager}. */
+export interface SessionManagerOptions {
+  /** The provider that issued the tokens; used to refresh and revoke them. */
+  provider: OAuthProvider;
+  /** Where the token set lives. */
+  tokenStore: TokenStore;
+  /** Key of the token set in the store. Default `'default'`. */
+  sessionKey?: string;
+  /** Refresh this many seconds before the access token expires. Default 60. */
+  refreshBufferSeconds?: number;
+  /**
+   * Called when the refresh token was rejected and the user must sign in again.
+   * The stored token set is kept (another process may have rotated it); call `logout()` to drop it.
+   */
+  onReauthRequired?: (error: TokenRefreshError) => void;
+  /** Refresh in the background before expiry. Default true. The timer never keeps the process alive. */
+  backgroundRefresh?: boolean;
+}
+
+/** What {@link SessionManager.logout} did. */
+export interface LogoutResult {
+  /** Token kinds revoked at the provider. */
+  revoked: Array<'access_token' | 'refresh_token'>;
+  /** Whether a token set was deleted from the store. */
+  deleted: boolean;
+}
+
+// setTimeout's delay is a signed 32-bit number of milliseconds.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const RETRY_DELAY_MS = 30_000;
+
+/**
+ * Keeps one user's tokens fresh: hands out a valid access token, refreshes it
+ * before it expires (one refresh at a time, however many callers), and signs out.
+ */
+export class SessionManager {
+  readonly #provider: OAuthProvider;
+  readonly #store: TokenStore;
+  readonly #key: string;
+  readonly #bufferSeconds: number;
+  readonly #onReauthRequired: ((error: TokenRefreshError) => void) | undefined;
+  readonly #background: boolean;
+  #tokens: OAuthTokenSet | undefined;
+  #refreshing: Promise<OAuthTokenSet> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #disposed = false;
+
+  constructor(options: SessionManagerOptions) {
+    this.#provider = options.provider;
+    this.#store = options.tokenStore;
+    this.#key = options.sessionKey ?? 'default';
+    this.#bufferSeconds = options.refreshBufferSeconds ?? 60;
+    this.#onReauthRequired = options.onReauthRequired;
+    this.#background = options.backgroundRefresh ?? true;
+  }
+
+  /** The key of this session's token set in the store. */
+  get sessionKey(): string {
+    return this.#key;
+  }
+
+  /** Loads the stored token set (if any) and schedules its background refresh. */
+  async initialize(): Promise<OAuthTokenSet | undefined> {
+    this.#tokens = await this.#store.load(this.#key);
+    this.#schedule();
+    return this.#tokens;
+  }
+
+  /** Stores a new token set (after sign-in) and schedules its refresh. */
+  async saveTokens(tokens: OAuthTokenSet): Promise<void> {
+    await this.#store.save(this.#key, tokens);
+    this.#tokens = tokens;
+    this.#disposed = false;
+    this.#schedule();
+  }
+
+  /** The current token set, or `undefined` when signed out. Does not refresh. */
+  async getTokens(): Promise<OAuthTokenSet | undefined> {
+    this.#tokens ??= await this.#store.load(this.#key);
+    return this.#tokens;
+  }
+
+  /**
+   * A valid access token, refreshed first when it expires within the buffer.
+   * Rejects with `TokenError` (`not_authenticated`) when signed out, `TokenExpiredError`
+   * when it expired and cannot be refreshed, `TokenRefreshError` when refreshing failed.
+   */
+  async getAccessToken(): Promise<string> {
+    const tokens = await this.getTokens();
+    if (tokens === undefined) {
+      throw new TokenError('Not signed in. Sign in first (run `authflow login`).', {
+        code: ErrorCodes.NOT_AUTHENTICATED,
+        provider: this.#provider.name,
+      });
+    }
+    if (!isTokenExpired(tokens, this.#bufferSeconds)) return tokens.accessToken;
+    if (!canRefresh(tokens)) {
+      if (!isTokenExpired(tokens)) return tokens.accessToken;
+      throw new TokenExpiredError(
+        'The access token has expired and there is no refresh token. Sign in again (run `authflow login`).',
+        { provider: this.#provider.name },
+      );
+    }
+    return (await this.refresh()).accessToken;
+  }
+
+  /** Refreshes now. Concurrent calls share one request to the provider. */
+  refresh(): Promise<OAuthTokenSet> {
+    this.#refreshing ??= this.#refreshOnce().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  /**
+   * Signs out: revokes the refresh and access tokens where the provider can
+   * (best effort), deletes the stored token set, stops background refresh.
+   */
+  async logout(): Promise<LogoutResult> {
+    this.#clearTimer();
+    const tokens = await this.getTokens().catch(() => undefined);
+    const revoked: LogoutResult['revoked'] = [];
+    if (tokens !== undefined) {
+      // Revoke the refresh token first: with most providers it also kills its access tokens.
+      const attempts: Array<[string | undefined, 'refresh_token' | 'access_token']> = [
+        [tokens.refreshToken, 'refresh_token'],
+        [tokens.accessToken, 'access_token'],
+      ];
+      for (const [token, hint] of attempts) {
+        if (token === undefined) continue;
+        if (await this.#provider.revokeToken(token, hint).catch(() => false)) revoked.push(hint);
+      }
+    }
+    const deleted = await this.#store.delete(this.#key);
+    this.#tokens = undefined;
+    return { revoked, deleted };
+  }
+
+  /** Stops background refresh. The manager can be used again after `saveTokens` or `initialize`. */
+  dispose(): void {
+    this.#disposed = true;
+    this.#clearTimer();
+  }
+
+  async #refreshOnce(): Promise<OAuthTokenSet> {
+    // Another process or worker may have rotated the tokens since we loaded them.
+    const current = (await this.#store.load(this.#key)) ?? this.#tokens;
+    if (current === undefined || !canRefresh(current)) {
+      throw new TokenRefreshError(
+        'There is no refresh token. Sign in again (run `authflow login`).',
+        {
+          code: ErrorCodes.REAUTH_REQUIRED,
+          provider: this.#provider.name,
+        },
+      );
+    }
+    if (this.#tokens !== undefined && current.accessToken !== this.#tokens.accessToken) {
+      if (!isTokenExpired(current, this.#bufferSeconds)) {
+        this.#tokens = current;
+        this.#schedule();
+        return current;
+      }
+    }
+    let next: OAuthTokenSet;
+    try {
+      const refreshed = await this.#provider.refreshTokens(current.refreshToken as string);
+      next = mergeRefreshedTokens(current, refreshed);
+    } catch (error) {
+      const failure = toRefreshError(error, this.#provider.name);
+      if (failure.code !== ErrorCodes.REAUTH_REQUIRED) throw failure;
+      // A rejected refresh token may only mean another process rotated it first.
+      const stored = await this.#store.load(this.#key).catch(() => undefined);
+      if (stored !== undefined && stored.refreshToken !== current.refreshToken) {
+        this.#tokens = stored;
+        this.#schedule();
+        return stored;
+      }
+      this.#clearTimer();
+      try {
+        this.#onReauthRequired?.(failure);
+      } catch {
+        // The app's callback must not turn a refresh failure into a different error.
+      }
+      throw failure;
+    }
+    await this.#store.save(this.#key, next);
+    this.#tokens = next;
+    this.#schedule();
+    return next;
+  }
+
+  #schedule(): void {
+    this.#clearTimer();
+    const tokens = this.#tokens;
+    if (
+      !this.#background ||
+      this.#disposed ||
+      tokens?.expiresAt === undefined ||
+      !canRefresh(tokens)
+    ) {
+      return;
+    }
+    const dueMs = (tokens.expiresAt - this.#bufferSeconds - nowSeconds()) * 1000;
+    this.#setTimer(Math.max(0, dueMs));
+  }
+
+  #setTimer(delayMs: number): void {
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.refresh().catch((error: unknown) => {
+          // Transient failures retry later; reauth_required already told the app.
+          if (!(error instanceof TokenRefreshError && error.code === ErrorCodes.REAUTH_REQUIRED)) {
+            if (!this.#disposed) this.#setTimer(RETRY_DELAY_MS);
+          }
+        });
+      },
+      Math.min(delayMs, MAX_TIMER_MS),
+    );
+    this.#timer.unref();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+function toRefreshError(error: unknown, provider: string): TokenRefreshError {
+  if (error instanceof TokenRefreshError) return error;
+  const reauth = error instanceof AuthenticationError && error.code === ErrorCodes.REAUTH_REQUIRED;
+  return new TokenRefreshError(
+    reauth
+      ? 'The provider rejected the refresh token. Sign in again (run `authflow login`).'
+      : 'Refreshing the tokens failed. Try again later.',
+    {
+      code: reauth ? ErrorCodes.REAUTH_REQUIRED : ErrorCodes.REFRESH_FAILED,
+      provider,
+      cause: error,
+    },
+  );
+}

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TokenError } from '../../src/errors.js';
+import { FileTokenStore } from '../../src/stores/file.js';
+import { MemoryTokenStore } from '../../src/stores/memory.js';
+import type { TokenStore } from '../../src/stores/types.js';
+import type { OAuthTokenSet } from '../../src/tokens/token-set.js';
+
+const tokens = (n: number): OAuthTokenSet => ({
+  accessToken: `access-${n}`,
+  tokenType: 'Bearer',
+  refreshToken: `refresh-${n}`,
+  issuedAt: 1_700_000_000,
+  expiresAt: 1_700_003_600,
+});
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'authflow-store-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function contract(store: TokenStore) {
+  assert.equal(await store.load('alice'), undefined);
+  assert.equal(await store.exists('alice'), false);
+  await store.save('alice', tokens(1));
+  await store.save('bob', tokens(2));
+  assert.deepEqual(await store.load('alice'), tokens(1));
+  assert.equal(await store.exists('bob'), true);
+  assert.deepEqual((await store.listKeys()).sort(), ['alice', 'bob']);
+  assert.equal(await store.delete('alice'), true);
+  assert.equal(await store.delete('alice'), false);
+  assert.deepEqual(await store.listKeys(), ['bob']);
+  await store.save('__proto__', tokens(3));
+  assert.deepEqual(await store.load('__proto__'), tokens(3));
+}
+
+describe('token stores', () => {
+  it('MemoryTokenStore keeps the contract and hands out copies', async () => {
+    const store = new MemoryTokenStore();
+    await contract(store);
+    const loaded = await store.load('bob');
+    if (loaded) loaded.accessToken = 'mutated';
+    assert.equal((await store.load('bob'))?.accessToken, 'access-2');
+  });
+
+  it('FileTokenStore keeps the contract in a 0600 file and leaves no temporary files', async () => {
+    const path = join(dir, 'contract', 'tokens.json');
+    await contract(new FileTokenStore({ path }));
+    assert.equal((await stat(path)).mode & 0o777, 0o600);
+    assert.deepEqual(await readdir(join(dir, 'contract')), ['tokens.json']);
+    // A second instance (another process, in effect) reads the same data.
+    assert.deepEqual(await new FileTokenStore({ path }).load('bob'), tokens(2));
+  });
+
+  it('FileTokenStore reports a corrupt file clearly instead of crashing', async () => {
+    const path = join(dir, 'corrupt.json');
+    await writeFile(path, '{"tokens": {"x": {"accessToken": 5}}');
+    const store = new FileTokenStore({ path });
+    await assert.rejects(store.load('x'), (error: unknown) => {
+      assert.ok(error instanceof TokenError);
+      assert.equal(error.code, 'store_error');
+      assert.match(error.message, /corrupt.*authflow login/);
+      return true;
+    });
+    await assert.rejects(store.save('x', tokens(1)), TokenError);
+  });
+
+  it('FileTokenStore loses nothing when two processes write at once', async () => {
+    const path = join(dir, 'shared.json');
+    const script = `
+      import { FileTokenStore } from './src/stores/file.ts';
+      const store = new FileTokenStore({ path: process.argv[1] });
+      const who = process.argv[2];
+      for (let i = 0; i < 15; i++) {
+        await store.save(who + '-' + i, { accessToken: 'a', tokenType: 'Bearer', issuedAt: i });
+      }`;
+    const run = (who: string) =>
+      new Promise<number>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', '--input-type=module', '-e', script, path, who],
+          {
+            stdio: ['ignore', 'ignore', 'inherit'],
+          },
+        );
+        child.on('error', reject);
+        child.on('exit', (code) => resolve(code ?? 1));
+      });
+    assert.deepEqual(await Promise.all([run('p1'), run('p2')]), [0, 0]);
+    const keys = await new FileTokenStore({ path }).listKeys();
+    assert.equal(keys.length, 30);
+  });
+});
