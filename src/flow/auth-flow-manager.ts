@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { clearTimeout, setTimeout } from 'node:timers';
 import * as client from 'openid-client';
 import { AuthenticationError, AuthFlowCancelled, AuthFlowTimeout, ErrorCodes } from '../errors.js';
 import { type OAuthProvider, type UserInfo, userIdFromUserInfo } from '../providers/types.js';
@@ -198,7 +199,7 @@ export class AuthFlowManager {
       title: 'Sign-in failed',
       message: 'Return to the application and try again.',
     };
-    let label: string | undefined;
+    let opened: Promise<string | undefined | void> | undefined;
     const closeWindow = options.closeWindow;
     const server = await startLoopbackServer({
       ...this.#loopback,
@@ -228,24 +229,16 @@ export class AuthFlowManager {
         signal,
         windowClosed: () => abort.abort(new AuthFlowCancelled('The sign-in window was closed.')),
       };
-      label =
-        (await Promise.race([showWindow(authorizeUrl.href, config, windowContext), aborted])) ??
-        undefined;
-
-      const callbackUrl = await Promise.race([server.callback, aborted]);
-      const providerError = callbackUrl.searchParams.get('error');
-      if (providerError !== null) {
-        const description = callbackUrl.searchParams.get('error_description') ?? undefined;
-        throw new AuthenticationError(
-          `The provider refused the sign-in (${providerError}${description ? `: ${description}` : ''}).`,
-          {
-            code: ErrorCodes.PROVIDER_ERROR,
-            provider: provider.name,
-            providerError,
-            providerErrorDescription: description,
-          },
-        );
-      }
+      // Not awaited before listening: an opener may only resolve once its page has loaded,
+      // and the final page loads only when the flow ends.
+      opened = Promise.resolve(showWindow(authorizeUrl.href, config, windowContext));
+      opened.catch(() => {});
+      const windowFailed = opened.then(
+        () => new Promise<never>(() => {}),
+        (error: unknown) => Promise.reject(error),
+      );
+      // The provider validates the response (state, RFC 9207 iss, error=) in exchangeCode.
+      const callbackUrl = await Promise.race([server.callback, aborted, windowFailed]);
       const tokens = await provider.exchangeCode({
         callbackUrl,
         redirectUri: server.redirectUri,
@@ -268,7 +261,10 @@ export class AuthFlowManager {
       options.signal?.removeEventListener('abort', onExternalAbort);
       if (!signal.aborted) abort.abort(new AuthFlowCancelled('The flow ended.'));
       await server.close(outcome);
-      if (closeWindow !== undefined) await Promise.resolve(closeWindow(label)).catch(() => {});
+      if (closeWindow !== undefined && opened !== undefined) {
+        const label = await settleWithin(opened, WINDOW_SETTLE_MS);
+        await Promise.resolve(closeWindow(label ?? undefined)).catch(() => {});
+      }
     }
   }
 
@@ -298,6 +294,21 @@ export class AuthFlowManager {
           });
     failure.flowId ??= flowId;
     return failure;
+  }
+}
+
+const WINDOW_SETTLE_MS = 5000;
+
+/** The value of `promise`, or `undefined` when it rejects or takes longer than `ms`. */
+async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise.catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
