@@ -1,0 +1,68 @@
+/**
+ * authflow: OAuth 2.0 / OpenID Connect sign-in for desktop apps and CLIs (native mode)
+ * and web servers (deploy mode, `authflow/deploy`).
+ *
+ * @packageDocumentation
+ */
+export {
+  AuthenticationError,
+  type AuthenticationErrorOptions,
+  AuthFlowCancelled,
+  AuthFlowTimeout,
+  ConfigurationError,
+  type ErrorCode,
+  ErrorCodes,
+  TokenError,
+  TokenExpiredError,
+  TokenRefreshError,
+} from './errors.js';
+export {
+  type AppDescriptor,
+  AuthFlowManager,
+  type AuthFlowManagerOptions,
+  type RunNativeOptions,
+} from './flow/auth-flow-manager.js';
+export {
+  type ChromiumAppWindow,
+  type ChromiumAppWindowOptions,
+  chromiumAppWindow,
+  findChromium,
+} from './flow/chromium-window.js';
+export { escapeHtml } from './flow/html.js';
+export type { FlowOutcome, LoopbackOptions } from './flow/loopback-server.js';
+export {
+  defaultErrorPage,
+  defaultSuccessPage,
+  type ErrorPageContext,
+  type LoopbackPages,
+  type SuccessPageContext,
+} from './flow/pages.js';
+export { type AuthFlowResult, AuthFlowState } from './flow/state.js';
+export {
+  type CloseWindow,
+  DEFAULT_WINDOW_CONFIG,
+  type ShowWindow,
+  type SystemBrowserOptions,
+  systemBrowserWindow,
+  type WindowConfig,
+  type WindowContext,
+} from './flow/windows.js';
+export * from './providers/index.js';
+export {
+  type LogoutResult,
+  SessionManager,
+  type SessionManagerOptions,
+} from './session/session-manager.js';
+export { FileTokenStore, type FileTokenStoreOptions } from './stores/file.js';
+export { MemoryTokenStore } from './stores/memory.js';
+export type { TokenStore } from './stores/types.js';
+export {
+  canRefresh,
+  isTokenExpired,
+  mergeRefreshedTokens,
+  nowSeconds,
+  type OAuthTokenSet,
+  parseTokenSet,
+  redactTokenSet,
+  secondsUntilExpiry,
+} from './tokens/token-set.js';
