@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { allowAnyLoopbackRedirect, NATIVE_CLIENT_ID, WEB_CLIENT_ID } from './clients.js';
+import { providerConfiguration, type ResolvedOptions } from './configuration.js';
+import { Instrumentation } from './instrumentation.js';
+import { interactionRoutes } from './interactions.js';
+import { generateSigningKeys } from './keys.js';
+import { withoutProviderNotices } from './quiet.js';
+import type { DevProvider, DevProviderOptions, IntrospectionResult } from './types.js';
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new TypeError(`startDevProvider: ${name} must be a positive whole number of seconds.`);
+  }
+  return value;
+}
+
+function resolveOptions(options: DevProviderOptions): ResolvedOptions {
+  if (options.webClientSecret !== undefined && options.webClientSecret.length < 16) {
+    throw new TypeError('startDevProvider: webClientSecret must have at least 16 characters.');
+  }
+  return {
+    autoConsent: options.autoConsent ?? false,
+    claims: options.claims,
+    extraClaimNames: options.extraClaimNames ?? [],
+    rotateRefreshTokens: options.rotateRefreshTokens ?? true,
+    accessTokenTtl: positiveInteger('accessTokenTtl', options.accessTokenTtl, 3600),
+    idTokenTtl: positiveInteger('idTokenTtl', options.idTokenTtl, 3600),
+    refreshTokenTtl: positiveInteger('refreshTokenTtl', options.refreshTokenTtl, 14 * 24 * 3600),
+    deviceCodeTtl: positiveInteger('deviceCodeTtl', options.deviceCodeTtl, 600),
+    devicePollInterval: positiveInteger('devicePollInterval', options.devicePollInterval, 1),
+    webClientSecret: options.webClientSecret ?? randomBytes(32).toString('base64url'),
+    clients: options.clients ?? [],
+  };
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(
+              `Port ${port} on 127.0.0.1 is taken: choose another port, or 0 for a random one.`,
+              { cause: error },
+            )
+          : error,
+      );
+    };
+    server.once('error', onError);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+// Errors are reported in one line (messages of oidc-provider's internal errors carry no
+// tokens); stack traces only with DEBUG=oidc-provider:*, oidc-provider's own switch.
+function reportError(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`authflow dev provider: internal error: ${message}`);
+}
+
+async function introspect(
+  issuer: string,
+  path: string,
+  clientId: string,
+  secret: string,
+  token: string,
+): Promise<IntrospectionResult> {
+  const credentials = Buffer.from(
+    `${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`,
+  ).toString('base64');
+  const response = await fetch(new URL(path, issuer), {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${credentials}`,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    },
+    body: new URLSearchParams({ token }),
+  });
+  if (!response.ok) {
+    throw new Error(`The introspection endpoint answered HTTP ${response.status}.`);
+  }
+  return (await response.json()) as IntrospectionResult;
+}
+
+/**
+ * Starts the embedded development OpenID provider on `127.0.0.1` (a random port unless
+ * `options.port` is given), with ready clients, a login page that accepts any user name, a
+ * consent page, refresh tokens, revocation, introspection, device flow and RP-initiated
+ * logout. Signing keys are generated at start and kept in memory; nothing is written to disk.
+ *
+ * For development and tests only: it trusts whoever types a user name and accepts any
+ * loopback redirect URI. See docs/dev-provider.md.
+ *
+ * @example
+ * ```ts
+ * const dev = await startDevProvider();
+ * console.log(dev.issuer, dev.clientId); // http://127.0.0.1:53127 authflow-native
+ * await dev.close();
+ * ```
+ */
+export async function startDevProvider(options: DevProviderOptions = {}): Promise<DevProvider> {
+  const settings = resolveOptions(options);
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new TypeError('startDevProvider: port must be a whole number from 0 to 65535.');
+  }
+  const [{ default: Provider }, jwks] = await Promise.all([
+    withoutProviderNotices(() => import('oidc-provider')),
+    generateSigningKeys(),
+  ]);
+
+  const server = createServer();
+  const boundPort = await listen(server, port);
+  const issuer = `http://127.0.0.1:${boundPort}`;
+
+  const provider = await withoutProviderNotices(
+    () => new Provider(issuer, { ...providerConfiguration(settings), jwks }),
+  );
+  provider.proxy = false;
+  if (!options.strictRedirectUris) allowAnyLoopbackRedirect(provider.Client.prototype);
+  provider.on('server_error', (_ctx, error) => reportError(error));
+  // A Koa app with an 'error' listener does not print errors itself (e.g. client resets).
+  provider.on('error', () => {});
+
+  const instrumentation = new Instrumentation(
+    {
+      token: provider.pathFor('token'),
+      userinfo: provider.pathFor('userinfo'),
+      deviceAuthorization: provider.pathFor('device_authorization'),
+    },
+    settings.devicePollInterval,
+  );
+  provider.use(instrumentation.middleware());
+  provider.use(
+    interactionRoutes(provider, { autoConsent: settings.autoConsent, onError: reportError }),
+  );
+  server.on('request', provider.callback());
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= new Promise<void>((resolve) => {
+      instrumentation.releaseHanging();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    return closing;
+  };
+
+  return {
+    issuer,
+    port: boundPort,
+    clientId: NATIVE_CLIENT_ID,
+    webClientId: WEB_CLIENT_ID,
+    webClientSecret: settings.webClientSecret,
+    deviceVerificationUrl: provider.urlFor('code_verification'),
+    tokenRequests: instrumentation.counters,
+    resetCounters: () => instrumentation.reset(),
+    setFault: (fault) => instrumentation.setFault(fault),
+    introspect: (token) =>
+      introspect(
+        issuer,
+        provider.pathFor('introspection'),
+        WEB_CLIENT_ID,
+        settings.webClientSecret,
+        token,
+      ),
+    close,
+  };
+}

@@ -1,0 +1,83 @@
+// Test fixtures around the embedded development provider (src/dev).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
+import {
+  type DevProvider,
+  type DevProviderOptions,
+  startDevProvider,
+} from '../../src/dev/index.js';
+
+export type { DevProvider, DevProviderOptions } from '../../src/dev/index.js';
+export { startDevProvider };
+
+/**
+ * node:test fixture: starts a development provider before the tests of the enclosing
+ * `describe` (or file) and closes it after them, even when they fail. The returned function
+ * gives the provider inside tests.
+ */
+export function useDevProvider(options: DevProviderOptions = {}): () => DevProvider {
+  let provider: DevProvider | undefined;
+  before(async () => {
+    provider = await startDevProvider(options);
+  });
+  after(async () => {
+    await provider?.close();
+  });
+  return () => {
+    if (provider === undefined)
+      throw new Error('useDevProvider(): not started yet (use it inside tests).');
+    return provider;
+  };
+}
+
+/** Runs `fn` with a fresh development provider, closed afterwards whatever happens. */
+export async function withDevProvider<T>(
+  fn: (provider: DevProvider) => Promise<T>,
+  options: DevProviderOptions = {},
+): Promise<T> {
+  const provider = await startDevProvider(options);
+  try {
+    return await fn(provider);
+  } finally {
+    await provider.close();
+  }
+}
+
+/** A loopback HTTP server that records the requests the provider redirects the browser to. */
+export interface RedirectCatcher {
+  /** `http://127.0.0.1:<port>/callback` */
+  readonly redirectUri: string;
+  /** Resolves with the URL of the next request to the catcher (or one already received). */
+  next(): Promise<URL>;
+  /** Stops the server and closes its connections. */
+  close(): Promise<void>;
+}
+
+/** Starts a {@link RedirectCatcher} on 127.0.0.1 (random port). Answers every request with a small page. */
+export async function startRedirectCatcher(path = '/callback'): Promise<RedirectCatcher> {
+  const received: URL[] = [];
+  const waiting: ((url: URL) => void)[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.end('<!DOCTYPE html><title>Callback received</title><p>Callback received.</p>');
+    const waiter = waiting.shift();
+    if (waiter) waiter(url);
+    else received.push(url);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    redirectUri: `http://127.0.0.1:${port}${path}`,
+    next: () => {
+      const url = received.shift();
+      return url ? Promise.resolve(url) : new Promise<URL>((resolve) => waiting.push(resolve));
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
