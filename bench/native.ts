@@ -9,6 +9,8 @@
  *
  *   npm run bench:native [-- --runs 30]
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -42,10 +44,17 @@ function timed(provider: OAuthProvider) {
         clock.providerMs += performance.now() - start;
       }
     };
-  const wrapped: OAuthProvider = Object.assign(Object.create(provider), {
-    exchangeCode: wrap(provider.exchangeCode.bind(provider)),
-    getUserInfo: wrap(provider.getUserInfo.bind(provider)),
-  });
+  const wrapped: OAuthProvider = {
+    name: provider.name,
+    clientId: provider.clientId,
+    scopes: provider.scopes,
+    isOidc: provider.isOidc,
+    buildAuthorizeUrl: (params) => provider.buildAuthorizeUrl(params),
+    exchangeCode: wrap((params) => provider.exchangeCode(params)),
+    getUserInfo: wrap((tokens, options) => provider.getUserInfo(tokens, options)),
+    refreshTokens: (token, options) => provider.refreshTokens(token, options),
+    revokeToken: (token, hint) => provider.revokeToken(token, hint),
+  };
   return { provider: wrapped, clock };
 }
 
@@ -78,17 +87,14 @@ try {
     const context = await browser.newContext();
     const page = await context.newPage();
     let started = 0;
-    let callbackSentAt = 0;
+    let callbackAt = 0;
     let browsing: Promise<void> = Promise.resolve();
-    // The browser signs in; its redirect to the loopback server is caught and replayed by
-    // this process, so the moment the callback is sent is known on this process's clock.
-    await page.route(/^http:\/\/127\.0\.0\.1:\d+\/callback/, async (route) => {
-      const url = route.request().url();
-      await route.abort();
-      callbackSentAt = performance.now();
-      // Follows the redirect to the final page, as a browser does.
-      void fetch(url).catch(() => {});
-    });
+    // The moment the loopback server receives the callback, on this process's clock.
+    const onRequest = (message: unknown) => {
+      const { request } = message as { request: IncomingMessage };
+      if (request.url?.startsWith('/callback?')) callbackAt = performance.now();
+    };
+    subscribe('http.server.request.start', onRequest);
     started = performance.now();
     const result = manager.runNative({
       showWindow: (url) => {
@@ -97,7 +103,8 @@ try {
       },
     });
     await result;
-    afterCallback.push(performance.now() - callbackSentAt - clock.providerMs);
+    afterCallback.push(performance.now() - callbackAt - clock.providerMs);
+    unsubscribe('http.server.request.start', onRequest);
     await browsing;
     await context.close();
 

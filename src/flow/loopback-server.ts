@@ -144,11 +144,12 @@ export class LoopbackServer {
     );
     await new Promise<void>((resolve) => {
       this.#server.close(() => resolve());
-      // Keep-alive connections would hold close() open: end them now.
-      for (const socket of this.#sockets) socket.destroySoon();
+      // Keep-alive connections would hold close() open. Flush what was written (the final
+      // page), then drop each connection without waiting for the browser to hang up.
+      for (const socket of this.#sockets) socket.end(() => socket.destroy());
       setTimeout(() => {
         for (const socket of this.#sockets) socket.destroy();
-      }, 100).unref();
+      }, 1000).unref();
     });
   }
 

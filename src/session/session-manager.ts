@@ -180,7 +180,9 @@ export class SessionManager {
     }
     let next: OAuthTokenSet;
     try {
-      const refreshed = await this.#provider.refreshTokens(current.refreshToken as string);
+      const refreshed = await this.#provider.refreshTokens(current.refreshToken as string, {
+        idToken: current.idToken,
+      });
       next = mergeRefreshedTokens(current, refreshed);
     } catch (error) {
       const failure = toRefreshError(error, this.#provider.name);
