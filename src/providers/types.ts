@@ -80,8 +80,15 @@ export interface OAuthProvider {
    * Rejects with `AuthenticationError` on any failure.
    */
   exchangeCode(params: ExchangeCodeParams): Promise<OAuthTokenSet>;
-  /** Refreshes tokens. Rejects with `TokenRefreshError` (`code: 'reauth_required'` on `invalid_grant`). */
-  refreshTokens(refreshToken: string, options?: { signal?: AbortSignal }): Promise<OAuthTokenSet>;
+  /**
+   * Refreshes tokens. Rejects with `TokenRefreshError` (`code: 'reauth_required'` on `invalid_grant`).
+   * Pass the current `idToken` so that a refreshed ID token is checked to be about the same
+   * user (`sub`) from the same issuer (OIDC Core §12.2).
+   */
+  refreshTokens(
+    refreshToken: string,
+    options?: { signal?: AbortSignal; idToken?: string },
+  ): Promise<OAuthTokenSet>;
   /**
    * Fetches the user's claims. For OIDC providers the `sub` must equal the ID token's
    * `sub` (taken from `tokens.idToken`), else it rejects.
@@ -93,7 +100,11 @@ export interface OAuthProvider {
    */
   revokeToken(token: string, tokenTypeHint?: 'access_token' | 'refresh_token'): Promise<boolean>;
   /** RP-initiated logout URL, when the provider has an end-session endpoint. */
-  buildEndSessionUrl?(params: { idTokenHint?: string; postLogoutRedirectUri?: string; state?: string }): Promise<URL | undefined>;
+  buildEndSessionUrl?(params: {
+    idTokenHint?: string;
+    postLogoutRedirectUri?: string;
+    state?: string;
+  }): Promise<URL | undefined>;
   /** Starts a device authorization (RFC 8628), when the provider supports it. */
   startDeviceAuthorization?(options?: { signal?: AbortSignal }): Promise<DeviceAuthorization>;
   /** Whether the provider supports the device authorization grant. */
