@@ -88,7 +88,7 @@ try {
     const page = await context.newPage();
     let started = 0;
     let callbackAt = 0;
-    let browsing: Promise<void> = Promise.resolve();
+    let browsing: Promise<unknown> = Promise.resolve();
     // The moment the loopback server receives the callback, on this process's clock.
     const onRequest = (message: unknown) => {
       const { request } = message as { request: IncomingMessage };
