@@ -1,0 +1,153 @@
+/**
+ * `createAuthApp`: the deploy-mode auth routes as one Web-standard handler, plus session
+ * access and Hono middleware.
+ *
+ * @module
+ */
+import type { MiddlewareHandler } from 'hono';
+import { AuthContext } from './context.js';
+import { type AuthEnv, createHonoMiddleware } from './hono.js';
+import { errorResponse, storeUnavailable } from './http.js';
+import { type AuthAppOptions, resolveOptions } from './options.js';
+import { hasPermission } from './roles.js';
+import { callback } from './routes/callback.js';
+import { status, userinfo } from './routes/info.js';
+import { login } from './routes/login.js';
+import { logout } from './routes/logout.js';
+import { refresh } from './routes/refresh.js';
+import { isSameOriginRequest } from './same-origin.js';
+import type { UserSession } from './session.js';
+import { StoreUnavailableError } from './store-guard.js';
+
+/** Requests with a longer URL are refused with 400 before any work. */
+const MAX_URL_LENGTH = 8192;
+
+/** The object {@link createAuthApp} returns. */
+export interface AuthApp {
+  /**
+   * Handles every request under `basePath` (404 JSON for unknown paths). `env` is what the
+   * server adapter passes (e.g. `@hono/node-server`'s `{ incoming }`), used for the client IP.
+   */
+  fetch(request: Request, env?: unknown): Promise<Response>;
+  /**
+   * The request's session, or `null`. Reads the cookie and the store once. Rejects with
+   * `StoreUnavailableError` when the store cannot be reached.
+   */
+  getSession(request: Request): Promise<UserSession | null>;
+  /**
+   * Hono middleware: serves the auth routes under `basePath`, and for every other request puts
+   * the session (or `null`) on the context as `c.get('session')`.
+   */
+  middleware(): MiddlewareHandler<AuthEnv>;
+  /** Hono middleware: 401 JSON for API requests, or a redirect to the login for page requests, when not signed in. */
+  requireAuth(): MiddlewareHandler<AuthEnv>;
+  /** Hono middleware: like `requireAuth`, then 403 unless the user has at least one of `roles`. */
+  requireRole(...roles: string[]): MiddlewareHandler<AuthEnv>;
+  /** Hono middleware: like `requireAuth`, then 403 unless the user has every one of `permissions`. */
+  requirePermission(...permissions: string[]): MiddlewareHandler<AuthEnv>;
+  /** Whether `session` has `permission` under this app's `rolePermissions`. */
+  hasPermission(session: UserSession | null, permission: string): boolean;
+  /** The login URL path, e.g. `/auth/login`. */
+  readonly loginPath: string;
+  /** Closes what the app opened itself (a Redis client created from a URL). */
+  close(): Promise<void>;
+}
+
+type Route = (ctx: AuthContext, request: Request, env: unknown) => Promise<Response>;
+
+const ROUTES: Record<string, { method: 'GET' | 'POST'; handler: Route; sameOrigin?: boolean }> = {
+  '/login': { method: 'GET', handler: login },
+  '/callback': { method: 'GET', handler: callback },
+  '/refresh': { method: 'POST', handler: refresh, sameOrigin: true },
+  '/logout': { method: 'POST', handler: logout, sameOrigin: true },
+  '/userinfo': { method: 'GET', handler: userinfo },
+  '/status': { method: 'GET', handler: status },
+};
+
+/**
+ * Creates the deploy-mode auth app. Throws `ConfigurationError` on missing or unsafe options
+ * (a short `secret`, an http `baseUrl` on a public host, ...).
+ *
+ * @example
+ * ```ts
+ * const auth = createAuthApp({ provider, secret: process.env.AUTH_SECRET!, baseUrl: 'https://app.example.com' });
+ * app.use(auth.middleware());
+ * app.get('/admin', auth.requireRole('admin'), (c) => c.text('hi'));
+ * ```
+ */
+export function createAuthApp(options: AuthAppOptions): AuthApp {
+  const resolved = resolveOptions(options);
+  const ctx = new AuthContext(resolved);
+  const { basePath } = resolved;
+
+  async function handle(request: Request, env?: unknown): Promise<Response> {
+    let route = 'unknown';
+    try {
+      if (request.url.length > MAX_URL_LENGTH) {
+        return errorResponse(400, 'invalid_request', 'The request URL is too long.');
+      }
+      const path = new URL(request.url).pathname;
+      const sub = path.startsWith(`${basePath}/`) ? path.slice(basePath.length) : '';
+      const entry = Object.hasOwn(ROUTES, sub) ? ROUTES[sub] : undefined;
+      if (entry === undefined) {
+        return errorResponse(
+          404,
+          'not_found',
+          `No such auth route. See ${basePath}/login, /callback, /refresh, /logout, /userinfo, /status.`,
+        );
+      }
+      route = sub.slice(1);
+      if (request.method !== entry.method) {
+        return errorResponse(405, 'method_not_allowed', `Use ${entry.method} for ${path}.`, {
+          allow: entry.method,
+        });
+      }
+      if (entry.sameOrigin && !isSameOriginRequest(request, resolved.allowedOrigins)) {
+        return errorResponse(
+          403,
+          'csrf_failed',
+          'This request must come from the app itself (same origin).',
+        );
+      }
+      return await entry.handler(ctx, request, env);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) {
+        ctx.report(error, route);
+        return storeUnavailable();
+      }
+      ctx.report(error, route);
+      return errorResponse(500, 'internal_error', 'Something went wrong on the server. Try again.');
+    }
+  }
+
+  async function getSession(request: Request): Promise<UserSession | null> {
+    try {
+      return await ctx.readSession(request);
+    } catch (error) {
+      throw error instanceof StoreUnavailableError
+        ? error
+        : new StoreUnavailableError({ cause: error });
+    }
+  }
+
+  const checkPermission = (session: UserSession | null, permission: string) =>
+    hasPermission(session, permission, resolved.rolePermissions);
+  const hono = createHonoMiddleware({
+    basePath,
+    handle,
+    getSession,
+    hasPermission: checkPermission,
+  });
+
+  return {
+    fetch: handle,
+    getSession,
+    ...hono,
+    hasPermission: checkPermission,
+    loginPath: `${basePath}/login`,
+    close: async () => {
+      const stores = await Promise.resolve(ctx.stores()).catch(() => undefined);
+      await stores?.close();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Cookie header parsing and Set-Cookie serialisation, bounded and never throwing: a
+ * malformed or hostile Cookie header yields "no cookie", not an exception.
+ *
+ * @module
+ */
+
+/** Cookie headers longer than this are ignored as a whole (browsers send at most a few KB). */
+const MAX_COOKIE_HEADER = 16_384;
+
+/**
+ * Every value sent under `name` in the request's Cookie header, in order. Several values mean
+ * several cookies with the same name (different paths or domains): callers treat that as
+ * ambiguous. Values are not percent-decoded: authflow's own cookies are base64url.
+ */
+export function readCookie(request: Request, name: string): string[] {
+  const header = request.headers.get('cookie');
+  if (header === null || header.length > MAX_COOKIE_HEADER) return [];
+  const values: string[] = [];
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() !== name) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+      value = value.slice(1, -1);
+    values.push(value);
+  }
+  return values;
+}
+
+/** The single value of a cookie, or `undefined` when it is absent or sent more than once. */
+export function readSingleCookie(request: Request, name: string): string | undefined {
+  const values = readCookie(request, name);
+  return values.length === 1 ? values[0] : undefined;
+}
+
+/** Attributes of a Set-Cookie header. */
+export interface CookieAttributes {
+  /** Cookie path. */
+  path: string;
+  /** Lifetime in seconds; 0 deletes the cookie. Omitted = a browser-session cookie. */
+  maxAge?: number;
+  /** Send only over HTTPS. */
+  secure: boolean;
+  /** SameSite policy. */
+  sameSite: 'Lax' | 'Strict';
+}
+
+/** A Set-Cookie header value. Always HttpOnly: authflow's cookies are never for scripts. */
+export function serializeCookie(name: string, value: string, attributes: CookieAttributes): string {
+  let cookie = `${name}=${value}; Path=${attributes.path}; HttpOnly; SameSite=${attributes.sameSite}`;
+  if (attributes.maxAge !== undefined) cookie += `; Max-Age=${Math.floor(attributes.maxAge)}`;
+  if (attributes.maxAge === 0) cookie += '; Expires=Thu, 01 Jan 1970 00:00:00 GMT';
+  if (attributes.secure) cookie += '; Secure';
+  return cookie;
+}

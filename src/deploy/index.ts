@@ -1,0 +1,27 @@
+/**
+ * `authflow/deploy`: sign-in for web servers. `/auth/*` routes on Web-standard
+ * Request/Response, server-side sessions with roles, and Redis for scaling out.
+ *
+ * @module
+ */
+export { type AuthApp, createAuthApp } from './app.js';
+export type { RequestEnv } from './client-ip.js';
+export type { AuthEnv } from './hono.js';
+export type { DeployErrorCode } from './http.js';
+export { MemorySessionStore, type MemorySessionStoreOptions } from './memory-session-store.js';
+export type { AuthAppOptions } from './options.js';
+export { BOUNDED_REDIS_OPTIONS, createRedisClient } from './redis-client.js';
+export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.js';
+export { RedisTokenStore, type RedisTokenStoreOptions } from './redis-token-store.js';
+export { safeReturnTo } from './return-to.js';
+export {
+  DEFAULT_ROLE_PERMISSIONS,
+  hasPermission,
+  isAdmin,
+  type ResolveRolesOptions,
+  type RolePermissions,
+  resolveRoles,
+} from './roles.js';
+export type { SessionMetadata, UserSession } from './session.js';
+export type { PendingLogin, SessionStore } from './session-store.js';
+export { StoreUnavailableError } from './store-guard.js';

@@ -1,0 +1,140 @@
+/**
+ * Deploy-mode state in this process's memory: for one process only (development, tests,
+ * single-worker apps). Use {@link RedisSessionStore} as soon as there is more than one worker.
+ *
+ * @module
+ */
+import { nowSeconds } from '../tokens/token-set.js';
+import { randomId } from './crypto.js';
+import { parseUserSession, type UserSession } from './session.js';
+import type { PendingLogin, SessionStore } from './session-store.js';
+
+/** Options of {@link MemorySessionStore}. */
+export interface MemorySessionStoreOptions {
+  /** Most pending logins kept at once; the oldest are dropped beyond it. Default 10000. */
+  maxPendingLogins?: number;
+  /** Most sessions kept at once; the oldest are dropped beyond it. Default 100000. */
+  maxSessions?: number;
+  /** Called with the id of each session that expired or was evicted (e.g. to delete its tokens). */
+  onSessionEnd?: (sessionId: string) => void;
+}
+
+/** Most rate-limit counters kept at once (one per client IP and window). */
+const MAX_COUNTERS = 100_000;
+
+interface Expiring<T> {
+  value: T;
+  expiresAtMs: number;
+}
+
+/** Keeps sessions, pending logins, rate-limit counters and refresh locks in memory, bounded. */
+export class MemorySessionStore implements SessionStore {
+  // JSON text: a fresh copy per read (callers cannot mutate stored state), cheaper than structuredClone.
+  readonly #sessions = new Map<string, { text: string; expiresAt: number }>();
+  readonly #pending = new Map<string, Expiring<PendingLogin>>();
+  readonly #hits = new Map<string, Expiring<number>>();
+  readonly #locks = new Map<string, Expiring<string>>();
+  readonly #maxPending: number;
+  readonly #maxSessions: number;
+  readonly #onSessionEnd: ((sessionId: string) => void) | undefined;
+  #lastSweepMs = 0;
+
+  constructor(options: MemorySessionStoreOptions = {}) {
+    this.#maxPending = options.maxPendingLogins ?? 10_000;
+    this.#maxSessions = options.maxSessions ?? 100_000;
+    this.#onSessionEnd = options.onSessionEnd;
+  }
+
+  async get(sessionId: string): Promise<UserSession | undefined> {
+    const entry = this.#sessions.get(sessionId);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= nowSeconds()) {
+      this.#endSession(sessionId);
+      return undefined;
+    }
+    return JSON.parse(entry.text) as UserSession;
+  }
+
+  async set(session: UserSession): Promise<void> {
+    if (parseUserSession(session) === undefined) throw new TypeError('Not a session.');
+    this.#sweep();
+    this.#sessions.delete(session.sessionId);
+    this.#sessions.set(session.sessionId, {
+      text: JSON.stringify(session),
+      expiresAt: session.expiresAt,
+    });
+    while (this.#sessions.size > this.#maxSessions) {
+      const oldest = this.#sessions.keys().next().value as string;
+      this.#endSession(oldest);
+    }
+  }
+
+  async delete(sessionId: string): Promise<boolean> {
+    return this.#sessions.delete(sessionId);
+  }
+
+  async putPendingLogin(login: PendingLogin, ttlSeconds: number): Promise<void> {
+    this.#sweep();
+    this.#pending.set(login.state, {
+      value: structuredClone(login),
+      expiresAtMs: Date.now() + ttlSeconds * 1000,
+    });
+    while (this.#pending.size > this.#maxPending) {
+      this.#pending.delete(this.#pending.keys().next().value as string);
+    }
+  }
+
+  async takePendingLogin(state: string): Promise<PendingLogin | undefined> {
+    const entry = this.#pending.get(state);
+    this.#pending.delete(state);
+    return entry !== undefined && entry.expiresAtMs > Date.now() ? entry.value : undefined;
+  }
+
+  async hit(key: string, windowSeconds: number): Promise<number> {
+    const now = Date.now();
+    const entry = this.#hits.get(key);
+    if (entry === undefined || entry.expiresAtMs <= now) {
+      this.#sweep();
+      this.#hits.delete(key);
+      this.#hits.set(key, { value: 1, expiresAtMs: now + windowSeconds * 1000 });
+      while (this.#hits.size > MAX_COUNTERS)
+        this.#hits.delete(this.#hits.keys().next().value as string);
+      return 1;
+    }
+    entry.value += 1;
+    return entry.value;
+  }
+
+  async acquireLock(key: string, ttlMs: number): Promise<string | undefined> {
+    const entry = this.#locks.get(key);
+    if (entry !== undefined && entry.expiresAtMs > Date.now()) return undefined;
+    const token = randomId(16);
+    this.#locks.set(key, { value: token, expiresAtMs: Date.now() + ttlMs });
+    return token;
+  }
+
+  async releaseLock(key: string, token: string): Promise<void> {
+    if (this.#locks.get(key)?.value === token) this.#locks.delete(key);
+  }
+
+  async isLocked(key: string): Promise<boolean> {
+    const entry = this.#locks.get(key);
+    return entry !== undefined && entry.expiresAtMs > Date.now();
+  }
+
+  #endSession(sessionId: string): void {
+    if (this.#sessions.delete(sessionId)) this.#onSessionEnd?.(sessionId);
+  }
+
+  /** Drops expired entries, at most once a second, so that memory stays bounded by live data. */
+  #sweep(): void {
+    const now = Date.now();
+    if (now - this.#lastSweepMs < 1000) return;
+    this.#lastSweepMs = now;
+    for (const map of [this.#pending, this.#hits, this.#locks]) {
+      for (const [key, entry] of map) if (entry.expiresAtMs <= now) map.delete(key);
+    }
+    const nowSec = Math.floor(now / 1000);
+    for (const [id, entry] of this.#sessions) if (entry.expiresAt <= nowSec) this.#endSession(id);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The contract of deploy mode's server-side state, apart from token sets: sessions, pending
+ * logins, rate-limit counters and refresh locks. One store holds all of it, so that pointing
+ * every worker at the same Redis makes them share everything.
+ *
+ * @module
+ */
+import type { UserSession } from './session.js';
+
+/** A login started at `/auth/login` and not finished yet. Stored under its `state`. */
+export interface PendingLogin {
+  /** The OAuth `state` (also the key). */
+  state: string;
+  /** The OIDC `nonce`, when the provider is OpenID Connect. */
+  nonce?: string;
+  /** The PKCE code verifier, when PKCE is on. */
+  codeVerifier?: string;
+  /** Where to send the browser after sign-in (already validated). */
+  returnTo?: string;
+  /** SHA-256 (base64url) of the secret in the browser's login-binding cookie. */
+  bindingHash: string;
+  /** When the login started (epoch seconds). */
+  createdAt: number;
+}
+
+/**
+ * Where deploy mode keeps sessions, pending logins, rate limits and refresh locks. Every
+ * method rejects when the backing store cannot be reached; authflow answers 503 then.
+ */
+export interface SessionStore {
+  /** The session under `sessionId`, or `undefined` (missing or expired). One round trip. */
+  get(sessionId: string): Promise<UserSession | undefined>;
+  /** Saves a session until its `expiresAt`. */
+  set(session: UserSession): Promise<void>;
+  /** Deletes a session. Resolves `true` when one was deleted. */
+  delete(sessionId: string): Promise<boolean>;
+  /** Saves a pending login for `ttlSeconds`. */
+  putPendingLogin(login: PendingLogin, ttlSeconds: number): Promise<void>;
+  /** Removes and returns the pending login under `state` (single use, atomic). */
+  takePendingLogin(state: string): Promise<PendingLogin | undefined>;
+  /** Counts one hit on `key` in a fixed window of `windowSeconds`; resolves the count so far. */
+  hit(key: string, windowSeconds: number): Promise<number>;
+  /** Takes the lock `key` for `ttlMs` if it is free; resolves an owner token, or `undefined` when taken. */
+  acquireLock(key: string, ttlMs: number): Promise<string | undefined>;
+  /** Releases the lock `key` if `token` still owns it. */
+  releaseLock(key: string, token: string): Promise<void>;
+  /** Whether the lock `key` is held. */
+  isLocked(key: string): Promise<boolean>;
+}
+
+/** Checks a value read back from a store; returns it typed, or `undefined`. */
+export function parsePendingLogin(value: unknown): PendingLogin | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.state !== 'string' || typeof v.bindingHash !== 'string') return undefined;
+  if (typeof v.createdAt !== 'number') return undefined;
+  for (const key of ['nonce', 'codeVerifier', 'returnTo'] as const) {
+    if (v[key] !== undefined && typeof v[key] !== 'string') return undefined;
+  }
+  return v as unknown as PendingLogin;
+}

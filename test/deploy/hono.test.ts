@@ -1,0 +1,110 @@
+// Hono middleware: session on the context, requireAuth / requireRole / requirePermission,
+// one store read per request, 503 when the store is down.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { Hono } from 'hono';
+import { type AuthEnv, MemorySessionStore, type SessionStore } from '../../src/deploy/index.js';
+import { BASE_URL, Browser, makeApp, useDevProvider } from './support/fixtures.js';
+
+class CountingStore extends MemorySessionStore {
+  gets = 0;
+  down = false;
+  override async get(sessionId: string) {
+    this.gets++;
+    if (this.down) throw new Error('connection refused');
+    return super.get(sessionId);
+  }
+}
+
+describe('Hono middleware', () => {
+  const dev = useDevProvider();
+  const store = new CountingStore();
+  let closeApp: () => Promise<void> = async () => {};
+  after(() => closeApp());
+
+  const build = () => {
+    const auth = makeApp(dev(), {
+      sessionStore: store as SessionStore,
+      adminUsers: ['root'],
+      rolePermissions: { admin: ['read', 'write'], viewer: ['read'], anonymous: [] },
+    });
+    closeApp = () => auth.close();
+    const app = new Hono<AuthEnv>();
+    app.use(auth.middleware());
+    app.get('/', (c) => c.json({ user: c.get('session')?.userId ?? null }));
+    app.get('/api/me', auth.requireAuth(), (c) => c.json({ user: c.get('session')?.userId }));
+    app.get('/admin', auth.requireRole('admin'), (c) => c.text('admin area'));
+    app.post('/api/write', auth.requireAuth(), auth.requirePermission('read', 'write'), (c) =>
+      c.text('written'),
+    );
+    return { auth, app };
+  };
+
+  it('serves the auth routes and guards app routes by session, role and permission', async () => {
+    const { app } = build();
+    const anonymous = new Browser();
+    assert.deepEqual(await (await anonymous.call(app, '/')).json(), { user: null });
+    const api = await anonymous.call(app, '/api/me', { headers: { accept: 'application/json' } });
+    assert.equal(api.status, 401);
+    assert.equal(((await api.json()) as { error: string }).error, 'not_authenticated');
+    const page = await anonymous.call(app, '/admin?x=1', {
+      headers: { 'sec-fetch-mode': 'navigate', accept: 'text/html' },
+    });
+    assert.equal(page.status, 302);
+    assert.equal(page.headers.get('location'), '/auth/login?returnTo=%2Fadmin%3Fx%3D1');
+    assert.equal(
+      (await anonymous.call(app, '/auth/status')).status,
+      200,
+      'auth routes served by the middleware',
+    );
+
+    const viewer = new Browser();
+    await viewer.signIn(app, 'alice');
+    assert.deepEqual(await (await viewer.call(app, '/')).json(), { user: 'alice' });
+    assert.deepEqual(await (await viewer.call(app, '/api/me')).json(), { user: 'alice' });
+    const forbidden = await viewer.call(app, '/admin');
+    assert.equal(forbidden.status, 403);
+    assert.equal(((await forbidden.json()) as { error: string }).error, 'forbidden');
+    assert.equal((await viewer.call(app, '/api/write', { method: 'POST' })).status, 403);
+
+    const admin = new Browser();
+    await admin.signIn(app, 'root');
+    assert.equal(await (await admin.call(app, '/admin')).text(), 'admin area');
+    store.gets = 0;
+    assert.equal(await (await admin.call(app, '/api/write', { method: 'POST' })).text(), 'written');
+    assert.equal(store.gets, 1, 'middleware + requireAuth + requirePermission read the store once');
+  });
+
+  it('answers 503 store_unavailable when the store fails, and recovers', async () => {
+    const { app } = build();
+    const browser = new Browser();
+    await browser.signIn(app, 'alice');
+    store.down = true;
+    try {
+      for (const path of ['/', '/api/me', '/auth/status']) {
+        const response = await browser.call(app, path);
+        assert.equal(response.status, 503, path);
+        assert.equal(((await response.json()) as { error: string }).error, 'store_unavailable');
+      }
+    } finally {
+      store.down = false;
+    }
+    assert.deepEqual(await (await browser.call(app, '/api/me')).json(), { user: 'alice' });
+  });
+
+  it('checks permissions against the app’s role map', () => {
+    const { auth } = build();
+    const session = {
+      sessionId: 's',
+      userId: 'u',
+      roles: ['viewer'],
+      createdAt: 0,
+      expiresAt: 0,
+      metadata: {},
+    };
+    assert.equal(auth.hasPermission(session, 'read'), true);
+    assert.equal(auth.hasPermission(session, 'write'), false);
+    assert.equal(auth.hasPermission(null, 'read'), false);
+    assert.equal(BASE_URL.startsWith('http://127.0.0.1'), true);
+  });
+});

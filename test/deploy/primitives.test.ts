@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readCookie, readSingleCookie, serializeCookie } from '../../src/deploy/cookies.js';
+import { randomId, timingSafeEqual, ValueSigner } from '../../src/deploy/crypto.js';
+import { createAuthApp } from '../../src/deploy/index.js';
+import { isSameOriginRequest } from '../../src/deploy/same-origin.js';
+import { ConfigurationError } from '../../src/errors.js';
+import type { OAuthProvider } from '../../src/providers/types.js';
+
+const SECRET = 'k3Y9-fB2q_Lm8#Zx7!Wv4@Rt6$Pn1%Hs5^Dj0&Gc';
+
+describe('signed cookie values', () => {
+  const signer = new ValueSigner(SECRET);
+
+  it('round-trips a value for its purpose only', async () => {
+    const id = randomId();
+    const signed = await signer.sign('session', id);
+    assert.equal(await signer.verify('session', signed), id);
+    assert.equal(
+      await signer.verify('login-binding', signed),
+      undefined,
+      'wrong purpose must fail',
+    );
+  });
+
+  it('rejects tampered, foreign, truncated and oversized values', async () => {
+    const id = randomId();
+    const signed = await signer.sign('session', id);
+    const flipped = `${signed.slice(0, 5)}${signed[5] === 'A' ? 'B' : 'A'}${signed.slice(6)}`;
+    assert.equal(await signer.verify('session', flipped), undefined);
+    const foreign = await new ValueSigner(`${SECRET}-other-app`).sign('session', id);
+    assert.equal(await signer.verify('session', foreign), undefined);
+    assert.equal(await signer.verify('session', id), undefined);
+    assert.equal(await signer.verify('session', `${signed}.x`), undefined);
+    assert.equal(await signer.verify('session', `${id}.${'A'.repeat(500)}`), undefined);
+    assert.equal(await signer.verify('session', '.'), undefined);
+    assert.equal(await signer.verify('session', `${id}.%%%`), undefined);
+  });
+
+  it('makes random ids of 256 bits', () => {
+    const ids = new Set(Array.from({ length: 1000 }, () => randomId()));
+    assert.equal(ids.size, 1000);
+    assert.match([...ids][0] as string, /^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('compares bytes in full', () => {
+    assert.equal(timingSafeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 3])), true);
+    assert.equal(timingSafeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 4])), false);
+    assert.equal(timingSafeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2, 3])), false);
+  });
+});
+
+describe('cookie parsing', () => {
+  const request = (cookie: string) => new Request('http://127.0.0.1/', { headers: { cookie } });
+
+  it('finds a cookie among others and treats duplicates as ambiguous', () => {
+    assert.deepEqual(readCookie(request('a=1; sid=xyz; b=2'), 'sid'), ['xyz']);
+    assert.equal(readSingleCookie(request('sid=1; sid=2'), 'sid'), undefined);
+    assert.equal(readSingleCookie(request('sidx=1'), 'sid'), undefined);
+  });
+
+  it('never throws on garbage and ignores oversized headers', () => {
+    for (const garbage of [
+      '',
+      ';;;',
+      '=',
+      'sid',
+      'sid=%E0%A4%A',
+      '\u00ff=\u00fe; sid=\u00e9',
+      `sid=${'x'.repeat(20_000)}`,
+    ]) {
+      assert.doesNotThrow(() => readCookie(request(garbage), 'sid'));
+    }
+    assert.deepEqual(readCookie(request(`sid=1; pad=${'x'.repeat(20_000)}`), 'sid'), []);
+  });
+
+  it('serialises HttpOnly, SameSite and Secure', () => {
+    const cookie = serializeCookie('sid', 'v', {
+      path: '/',
+      maxAge: 60,
+      secure: true,
+      sameSite: 'Lax',
+    });
+    assert.equal(cookie, 'sid=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure');
+  });
+});
+
+describe('same-origin checks', () => {
+  const allowed = new Set(['https://app.example.com']);
+  const post = (headers: Record<string, string>) =>
+    new Request('https://app.example.com/auth/logout', { method: 'POST', headers });
+
+  it('accepts the app origin via Origin, Sec-Fetch-Site or Referer', () => {
+    assert.equal(isSameOriginRequest(post({ origin: 'https://app.example.com' }), allowed), true);
+    assert.equal(isSameOriginRequest(post({ 'sec-fetch-site': 'same-origin' }), allowed), true);
+    assert.equal(
+      isSameOriginRequest(post({ referer: 'https://app.example.com/page' }), allowed),
+      true,
+    );
+  });
+
+  it('rejects foreign, null and missing origins (fails closed)', () => {
+    assert.equal(isSameOriginRequest(post({ origin: 'https://evil.example' }), allowed), false);
+    assert.equal(isSameOriginRequest(post({ origin: 'null' }), allowed), false);
+    assert.equal(isSameOriginRequest(post({ 'sec-fetch-site': 'cross-site' }), allowed), false);
+    assert.equal(isSameOriginRequest(post({ 'sec-fetch-site': 'same-site' }), allowed), false);
+    assert.equal(isSameOriginRequest(post({ referer: 'https://evil.example/' }), allowed), false);
+    assert.equal(isSameOriginRequest(post({ referer: 'not a url' }), allowed), false);
+    assert.equal(isSameOriginRequest(post({}), allowed), false);
+  });
+});
+
+describe('createAuthApp refuses unsafe settings', () => {
+  const provider = {
+    name: 'test',
+    clientId: 'c',
+    scopes: ['openid'],
+    isOidc: true,
+    buildAuthorizeUrl: async () => new URL('https://idp.example/authorize'),
+    exchangeCode: async () => {
+      throw new Error('unused');
+    },
+    refreshTokens: async () => {
+      throw new Error('unused');
+    },
+    getUserInfo: async () => ({}),
+    revokeToken: async () => false,
+  } satisfies OAuthProvider;
+  const ok = { provider, secret: SECRET, baseUrl: 'https://app.example.com' };
+
+  const cases: Record<string, Record<string, unknown>> = {
+    'a missing provider': { provider: undefined },
+    'a short secret': { secret: 'short' },
+    'a placeholder secret': { secret: 'a'.repeat(40) },
+    'a missing baseUrl': { baseUrl: undefined },
+    'a baseUrl with a path': { baseUrl: 'https://app.example.com/app' },
+    'a non-http baseUrl': { baseUrl: 'ftp://app.example.com' },
+    'plain http on a public host': { baseUrl: 'http://app.example.com' },
+    'a basePath with a trailing slash': { basePath: '/auth/' },
+    'a cookie name with spaces': { cookieName: 'my session' },
+    'a zero session TTL': { sessionTtl: 0 },
+    'an absolute afterLoginPath': { afterLoginPath: 'https://evil.example' },
+    'a protocol-relative afterLoginPath': { afterLoginPath: '//evil.example' },
+    'a bad trusted origin': { trustedOrigins: ['not a url'] },
+    'a bad redis URL': { redis: 'http://127.0.0.1:6379' },
+    'a bad rate limit': { loginRateLimit: { max: 0, windowSeconds: 60 } },
+    'a __Host- cookie on http': { baseUrl: 'http://127.0.0.1:3000', cookieName: '__Host-session' },
+  };
+  for (const [name, override] of Object.entries(cases)) {
+    it(`refuses ${name}`, () => {
+      assert.throws(() => createAuthApp({ ...ok, ...override } as never), ConfigurationError);
+    });
+  }
+
+  it('accepts safe settings, including http on loopback', async () => {
+    await createAuthApp(ok).close();
+    await createAuthApp({ ...ok, baseUrl: 'http://127.0.0.1:3000' }).close();
+    await createAuthApp({ ...ok, baseUrl: 'http://app.internal', allowInsecureHttp: true }).close();
+  });
+});
