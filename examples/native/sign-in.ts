@@ -5,7 +5,7 @@
  *   npm run example:native            # opens the system browser
  *   npm run example:native -- --print # only prints the URL (open it yourself)
  */
-import { startDevProvider } from 'authflow/dev';
+
 import {
   AuthFlowManager,
   GenericOIDCProvider,
@@ -13,6 +13,7 @@ import {
   redactTokenSet,
   systemBrowserWindow,
 } from 'authflow';
+import { startDevProvider } from 'authflow/dev';
 
 const dev = await startDevProvider();
 try {

@@ -199,7 +199,7 @@ export class AuthFlowManager {
       title: 'Sign-in failed',
       message: 'Return to the application and try again.',
     };
-    let opened: Promise<string | undefined | void> | undefined;
+    let opened: Promise<unknown> | undefined;
     const closeWindow = options.closeWindow;
     const server = await startLoopbackServer({
       ...this.#loopback,
@@ -263,7 +263,9 @@ export class AuthFlowManager {
       await server.close(outcome);
       if (closeWindow !== undefined && opened !== undefined) {
         const label = await settleWithin(opened, WINDOW_SETTLE_MS);
-        await Promise.resolve(closeWindow(label ?? undefined)).catch(() => {});
+        await Promise.resolve(closeWindow(typeof label === 'string' ? label : undefined)).catch(
+          () => {},
+        );
       }
     }
   }

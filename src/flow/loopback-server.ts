@@ -26,6 +26,14 @@ export interface LoopbackOptions {
   finalPageWaitMs?: number;
 }
 
+/** Why a request to the loopback server is refused. */
+interface Refusal {
+  status: number;
+  message: string;
+  /** Whether it counts towards `maxBadRequests`. Default true. */
+  counts?: boolean;
+}
+
 /** How the flow ended, for the page the browser is shown. */
 export type FlowOutcome = { ok: true } | { ok: false; title: string; message: string };
 
@@ -154,38 +162,55 @@ export class LoopbackServer {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
-    if (this.#closed) return this.#reject(res, 410, 'This sign-in has ended.', false);
+    const refusal = this.#serve(req, res);
+    if (refusal !== undefined) {
+      this.#reject(res, refusal.status, refusal.message, refusal.counts ?? true);
+    }
+  }
+
+  /** Serves the callback or the final page; for anything else, says why it is refused. */
+  #serve(req: IncomingMessage, res: ServerResponse): Refusal | undefined {
+    if (this.#closed) return { status: 410, message: 'This sign-in has ended.', counts: false };
     const url = this.#parseUrl(req);
     if (req.method !== 'GET' || url === undefined) {
-      return this.#reject(res, req.method === 'GET' ? 400 : 405, 'This request is not allowed.');
+      return { status: req.method === 'GET' ? 400 : 405, message: 'This request is not allowed.' };
     }
     if (!this.#hostIsOurs(req.headers.host)) {
       // DNS rebinding: a page on another name that resolves to 127.0.0.1.
-      return this.#reject(res, 421, 'This request was sent to the wrong host.');
+      return { status: 421, message: 'This request was sent to the wrong host.' };
     }
-    if (url.pathname === DONE_PATH && this.#captured) return this.#done(res);
+    if (url.pathname === DONE_PATH && this.#captured) {
+      this.#done(res);
+      return undefined;
+    }
     if (url.pathname !== this.#callbackPath) {
-      return this.#reject(res, 404, 'Not found.', url.pathname !== '/favicon.ico');
+      return { status: 404, message: 'Not found.', counts: url.pathname !== '/favicon.ico' };
     }
-    if (this.#captured) return this.#reject(res, 409, 'This sign-in was already completed.');
+    if (this.#captured) return { status: 409, message: 'This sign-in was already completed.' };
     const states = url.searchParams.getAll('state');
     const [state] = states;
     if (states.length !== 1 || state === undefined || !safeEqual(state, this.#expectedState)) {
-      return this.#reject(
-        res,
-        400,
-        'This sign-in response does not belong to the sign-in in progress. Return to the application and try again.',
-      );
+      return {
+        status: 400,
+        message:
+          'This sign-in response does not belong to the sign-in in progress. Return to the application and try again.',
+      };
     }
     this.#captured = true;
     // Send the browser to a clean URL so the code does not stay in its address bar and history.
     res.writeHead(303, { ...SECURITY_HEADERS, Location: DONE_PATH, 'Content-Length': '0' });
     res.end();
     this.#settle.resolve(url);
+    return undefined;
   }
 
   #done(res: ServerResponse): void {
-    if (this.#outcome !== undefined) return this.#sendOutcome(res);
+    if (this.#outcome !== undefined) {
+      this.#sendOutcome(res);
+      // close() may be waiting for this very request; it is served, so stop waiting.
+      this.#doneRequested?.();
+      return;
+    }
     this.#pendingDone.push(res);
     this.#doneRequested?.();
   }

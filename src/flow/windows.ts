@@ -31,12 +31,19 @@ export interface WindowContext {
   windowClosed(): void;
 }
 
-/** Opens the sign-in window at `url` and returns a label for {@link CloseWindow}. May be async. */
+/**
+ * Opens the sign-in window at `url` and returns a label for {@link CloseWindow}, or nothing.
+ * May be async.
+ */
 export type ShowWindow = (
   url: string,
   config: WindowConfig,
   context: WindowContext,
-) => string | undefined | void | Promise<string | undefined | void>;
+) => WindowLabel | Promise<WindowLabel>;
+
+/** A window's label, or nothing. */
+// biome-ignore lint/suspicious/noConfusingVoidType: openers written as `() => { ... }` return nothing.
+export type WindowLabel = string | undefined | void;
 
 /** Closes the window `showWindow` opened. May be async. */
 export type CloseWindow = (label: string | undefined) => void | Promise<void>;

@@ -356,7 +356,7 @@ function classify(error: unknown): Classified {
     if (link instanceof ProviderHttpError) {
       if (link.failure === 'insecure_url') return { kind: 'insecure_url' };
       if (link.failure === 'response_too_large') return { kind: 'too_large' };
-      return { kind: 'token_response', detail: 'invalid "expires_in"' };
+      return { kind: 'token_response', detail: link.message };
     }
   }
   for (const link of links) {

@@ -134,7 +134,9 @@ export function createProviderFetch(options: ProviderFetchOptions = {}): client.
       statusText: response.statusText,
       headers: response.headers,
     });
-    if (isTokenRequest) checkTokenResponseShape(buffered.status, body);
+    if (isTokenRequest) {
+      checkTokenResponseShape(buffered.status, buffered.headers.get('content-type'), body);
+    }
     const rewritten = options.onResponse?.(
       { url: target, method: init.method, isTokenRequest },
       buffered,
@@ -221,13 +223,25 @@ function tooLarge(limit: number): ProviderHttpError {
  * response must carry it as a non-negative integer (RFC 6749 §5.1), or a digit string, which
  * some providers send.
  */
-function checkTokenResponseShape(status: number, body: Uint8Array<ArrayBuffer>): void {
+function checkTokenResponseShape(
+  status: number,
+  contentType: string | null,
+  body: Uint8Array<ArrayBuffer>,
+): void {
   if (status !== 200) return;
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(body));
   } catch {
     return; // Not JSON: openid-client reports it.
+  }
+  // RFC 6749 §5.1: the token response is application/json. openid-client looks at the type
+  // only when the body does not parse, so a JSON body served as text/html would pass.
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType ?? '')) {
+    throw new ProviderHttpError(
+      'malformed_token_response',
+      'The token response is not served as application/json.',
+    );
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return;
   const expiresIn = (json as Record<string, unknown>).expires_in;

@@ -52,7 +52,10 @@ export function toTokenSet(
     if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn < 0) {
       throw fail('"expires_in" is not a non-negative integer');
     }
-    tokens.expiresIn = Math.min(expiresIn, MAX_EXPIRES_IN_SECONDS);
+    if (expiresIn > MAX_EXPIRES_IN_SECONDS) {
+      throw fail('"expires_in" is implausibly large (more than ten years)');
+    }
+    tokens.expiresIn = expiresIn;
     tokens.expiresAt = issuedAt + tokens.expiresIn;
   }
   for (const [field, key] of [

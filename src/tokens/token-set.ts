@@ -36,7 +36,11 @@ export function nowSeconds(): number {
  * Whether the access token has expired, or will within `bufferSeconds`.
  * A token set without `expiresAt` is never considered expired (the provider did not say).
  */
-export function isTokenExpired(tokens: OAuthTokenSet, bufferSeconds = 0, now = nowSeconds()): boolean {
+export function isTokenExpired(
+  tokens: OAuthTokenSet,
+  bufferSeconds = 0,
+  now = nowSeconds(),
+): boolean {
   return tokens.expiresAt !== undefined && tokens.expiresAt - bufferSeconds <= now;
 }
 

@@ -5,18 +5,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
 import { type DevProvider, startDevProvider } from '../../src/dev/index.js';
-import {
-  AuthenticationError,
-  AuthFlowCancelled,
-  AuthFlowTimeout,
-  TokenRefreshError,
-} from '../../src/errors.js';
+import { AuthenticationError, AuthFlowCancelled, AuthFlowTimeout } from '../../src/errors.js';
 import { AuthFlowManager } from '../../src/flow/auth-flow-manager.js';
 import { chromiumAppWindow } from '../../src/flow/chromium-window.js';
 import { AuthFlowState } from '../../src/flow/state.js';
 import type { ShowWindow } from '../../src/flow/windows.js';
 import { GenericOIDCProvider } from '../../src/providers/index.js';
-import { SessionManager } from '../../src/session/session-manager.js';
 import { MemoryTokenStore } from '../../src/stores/memory.js';
 import { launchBrowser, signInAtDevProvider } from '../helpers/browser.js';
 

@@ -26,10 +26,18 @@ describe('token set helpers', () => {
   });
 
   it('keeps the old refresh token when a refresh response has none', () => {
-    const merged = mergeRefreshedTokens(base, { accessToken: 'at-2', tokenType: 'Bearer', issuedAt: 2000 });
+    const merged = mergeRefreshedTokens(base, {
+      accessToken: 'at-2',
+      tokenType: 'Bearer',
+      issuedAt: 2000,
+    });
     assert.equal(merged.refreshToken, 'rt-1');
     assert.equal(merged.accessToken, 'at-2');
-    const rotated = mergeRefreshedTokens(base, { ...base, accessToken: 'at-3', refreshToken: 'rt-2' });
+    const rotated = mergeRefreshedTokens(base, {
+      ...base,
+      accessToken: 'at-3',
+      refreshToken: 'rt-2',
+    });
     assert.equal(rotated.refreshToken, 'rt-2');
   });
 
