@@ -59,6 +59,8 @@ export class SessionManager {
   readonly #background: boolean;
   #tokens: OAuthTokenSet | undefined;
   #refreshing: Promise<OAuthTokenSet> | undefined;
+  /** The refresh token the provider last rejected: never sent again. */
+  #rejectedRefreshToken: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #disposed = false;
 
@@ -162,6 +164,13 @@ export class SessionManager {
   async #refreshOnce(): Promise<OAuthTokenSet> {
     // Another process or worker may have rotated the tokens since we loaded them.
     const current = (await this.#store.load(this.#key)) ?? this.#tokens;
+    if (current !== undefined && current.refreshToken === this.#rejectedRefreshToken) {
+      // Already refused, and the app was told: no request until a new token set is stored.
+      throw new TokenRefreshError(
+        'The provider rejected the refresh token. Sign in again (run `authflow login`).',
+        { code: ErrorCodes.REAUTH_REQUIRED, provider: this.#provider.name },
+      );
+    }
     if (current === undefined || !canRefresh(current)) {
       throw new TokenRefreshError(
         'There is no refresh token. Sign in again (run `authflow login`).',
@@ -194,6 +203,7 @@ export class SessionManager {
         this.#schedule();
         return stored;
       }
+      this.#rejectedRefreshToken = current.refreshToken;
       this.#clearTimer();
       try {
         this.#onReauthRequired?.(failure);

@@ -44,13 +44,25 @@ export async function refresh(ctx: AuthContext, request: Request): Promise<Respo
     let next: OAuthTokenSet;
     try {
       next = await withDeadline(
-        (signal) => ctx.options.provider.refreshTokens(current.refreshToken as string, { signal }),
+        (signal) =>
+          // The current ID token lets the provider check that a refreshed one is about the
+          // same user from the same issuer (OIDC Core §12.2).
+          ctx.options.provider.refreshTokens(current.refreshToken as string, {
+            signal,
+            idToken: current.idToken,
+          }),
         ctx.options.providerTimeoutMs,
       );
     } catch (error) {
       ctx.report(error, 'refresh');
       if (error instanceof AuthenticationError && error.code === ErrorCodes.REAUTH_REQUIRED) {
-        // Safe under the lock: `current` is the newest set, so nothing just rotated is lost.
+        // The lock only binds this route: the app's own jobs (a SessionManager on the same
+        // store) may have rotated the refresh token meanwhile, which is why it was rejected.
+        // Their set is the live one: use it, never delete it.
+        const stored = await tokens.load(id);
+        if (stored !== undefined && stored.refreshToken !== current.refreshToken) {
+          return success(stored);
+        }
         await Promise.allSettled([tokens.delete(id), sessions.delete(id)]);
         return errorResponse(401, 'reauth_required', 'The sign-in has expired. Sign in again.', {
           'set-cookie': ctx.clearSessionCookie(),
