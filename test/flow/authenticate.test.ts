@@ -9,7 +9,7 @@ import { AuthFlowManager } from '../../src/flow/auth-flow-manager.js';
 import { AuthFlowState } from '../../src/flow/state.js';
 import { GenericOIDCProvider } from '../../src/providers/index.js';
 import { FileTokenStore } from '../../src/stores/file.js';
-import { withPage } from '../helpers/browser.js';
+import { signInAtDevProvider, withPage } from '../helpers/browser.js';
 
 let dev: DevProvider;
 before(async () => {
@@ -49,13 +49,11 @@ describe('AuthFlowManager modes', () => {
   });
 
   it('authenticate() in native mode runs the native flow and stores the tokens in a file', async () => {
-    const store = new FileTokenStore({
-      path: `${process.env.TMPDIR ?? '/tmp'}/authflow-auth-${process.pid}.json`,
-    });
+    const dir = await mkdtemp(join(tmpdir(), 'authflow-auth-'));
+    const store = new FileTokenStore({ path: join(dir, 'tokens.json') });
     const manager = new AuthFlowManager({ provider: provider(), tokenStore: store });
     try {
       const result = await withPage(async (page) => {
-        const { signInAtDevProvider } = await import('../helpers/browser.js');
         let browsing: Promise<unknown> = Promise.resolve();
         const outcome = await manager.authenticate(
           { mode: 'native' },
