@@ -54,6 +54,7 @@ export {
   type SessionManagerOptions,
 } from './session/session-manager.js';
 export { FileTokenStore, type FileTokenStoreOptions } from './stores/file.js';
+export { KeyringTokenStore, type KeyringTokenStoreOptions } from './stores/keyring.js';
 export { MemoryTokenStore } from './stores/memory.js';
 export type { TokenStore } from './stores/types.js';
 export {

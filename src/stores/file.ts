@@ -3,7 +3,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ErrorCodes, TokenError } from '../errors.js';
 import { type OAuthTokenSet, parseTokenSet } from '../tokens/token-set.js';
-import { withFileLock } from './file-lock.js';
+import { withFileLock } from './lock.js';
 import type { TokenStore } from './types.js';
 
 /** Options for {@link FileTokenStore}. */

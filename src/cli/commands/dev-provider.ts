@@ -1,0 +1,81 @@
+/**
+ * `authflow dev-provider`: the embedded development OpenID provider on loopback, until
+ * Ctrl-C. While it runs, `authflow login --dev` signs in against it (so tokens stay
+ * refreshable after login ends).
+ *
+ * @module
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { numberValue, parseCommandArgs } from '../args.js';
+import type { CliContext } from '../context.js';
+import type { DevProviderState } from '../dev.js';
+import { ExitCode } from '../exit.js';
+import { paint } from '../output.js';
+import paths from '../paths.cjs';
+import { untilStopped } from '../wait.js';
+
+const { devProviderStatePath } = paths;
+
+export const help = `authflow dev-provider — run the embedded development OpenID provider
+
+Usage: authflow dev-provider [--port <port>] [--json]
+
+Runs an OpenID provider on 127.0.0.1 (any user name signs in; consent page; refresh
+tokens; revocation; device flow) until Ctrl-C, and prints its issuer and a ready public
+client id. For development and tests only: never use it in production.
+
+While it runs, "authflow login --dev" uses it.
+
+Options:
+      --port <port>   Port on 127.0.0.1 (default: a random free port)
+      --json          Print {"issuer","clientId","deviceVerificationUrl","port"} as one JSON document
+
+Examples:
+  authflow dev-provider
+  authflow dev-provider --port 9000
+  authflow login --provider oidc --issuer http://127.0.0.1:9000 --client-id authflow-native`;
+
+const OPTIONS = { port: { type: 'string' } } as const;
+
+export async function run(args: string[], context: CliContext): Promise<number> {
+  const { values } = parseCommandArgs('dev-provider', args, OPTIONS);
+  const port = numberValue(values, 'port', 'dev-provider', { min: 1, max: 65_535 });
+  const stopped = untilStopped();
+  const { startDevProvider } = await import('../../dev/index.js');
+  const dev = await startDevProvider({ port });
+  const statePath = devProviderStatePath(context.configDir);
+  const state: DevProviderState = { issuer: dev.issuer, clientId: dev.clientId, pid: process.pid };
+  try {
+    await mkdir(context.configDir, { recursive: true, mode: 0o700 });
+    await writeFile(statePath, JSON.stringify(state), { mode: 0o600 });
+    const { out } = context;
+    if (values.json) {
+      out.json({
+        issuer: dev.issuer,
+        clientId: dev.clientId,
+        deviceVerificationUrl: dev.deviceVerificationUrl,
+        port: dev.port,
+      });
+    } else {
+      const b = (text: string) => paint(out.color, 'bold', text);
+      out.out(`Development OpenID provider running (Ctrl-C to stop). Development only.`);
+      out.out(`  issuer     ${b(dev.issuer)}`);
+      out.out(
+        `  client id  ${b(dev.clientId)}  (public: PKCE, any loopback redirect URI, device flow)`,
+      );
+      out.out(`  device     ${dev.deviceVerificationUrl}`);
+      out.out('');
+      out.out(`Sign in against it:  authflow login --dev`);
+      out.out(
+        `  or:  authflow login --provider oidc --issuer ${dev.issuer} --client-id ${dev.clientId}`,
+      );
+    }
+    await stopped;
+    return ExitCode.OK;
+  } finally {
+    await dev.close();
+    // Remove the state file only if it is still ours (another dev-provider may have started since).
+    const current = await readFile(statePath, 'utf8').catch(() => '');
+    if (current.includes(`"pid":${process.pid}`)) await rm(statePath, { force: true });
+  }
+}

@@ -1,0 +1,433 @@
+/**
+ * `authflow login`: native sign-in (system browser, dedicated window, device flow, or
+ * the embedded development provider), saving the profile's settings and tokens.
+ *
+ * @module
+ */
+import { AuthFlowCancelled, AuthFlowTimeout, ErrorCodes } from '../../errors.js';
+import { readAuthflowEnv } from '../../providers/settings.js';
+import type { OAuthProvider, UserInfo } from '../../providers/types.js';
+import { userIdFromUserInfo } from '../../providers/types.js';
+import { nowSeconds, type OAuthTokenSet } from '../../tokens/token-set.js';
+import { accountRecord, displayAccount } from '../accounts.js';
+import { numberValue, parseCommandArgs, stringValue } from '../args.js';
+import { canOpenBrowser } from '../browser.js';
+import { type ProfileRecord, readProfile, type StoreKind } from '../config.js';
+import { updateProfile } from '../config-write.js';
+import type { CliContext } from '../context.js';
+import type { DevProviderHandle } from '../dev.js';
+import { CliError, ExitCode, UsageError } from '../exit.js';
+import { buildProvider, type ProviderFlags, resolveSettings, sameProvider } from '../provider.js';
+import { formatDuration, type Spinner, startSpinner } from '../spinner.js';
+import { openProfileStore, type ProfileStore } from '../stores.js';
+
+export const help = `authflow login — sign in and remember the profile
+
+Usage: authflow login [provider settings] [options]
+
+Provider settings (flags, else AUTHFLOW_* environment variables, else the profile's saved ones):
+      --provider <name>        google, github, microsoft, oidc or oauth2
+      --client-id <id>         Client id of the app registered at the provider
+      --client-secret <secret> Client secret, when the provider requires one (saved in the
+                               token store, never in profiles.json; AUTHFLOW_CLIENT_SECRET is
+                               read each time and never saved)
+      --issuer <url>           Issuer URL (oidc)
+      --scopes <list>          Scopes, space or comma separated
+      --tenant <id>            Microsoft tenant (default "common")
+      --authorize-url <url>    Authorization endpoint (oauth2)
+      --token-url <url>        Token endpoint (oauth2)
+      --dev                    Use the embedded development provider (no credentials needed)
+
+How to sign in (default: open the system browser and print the URL):
+      --no-browser             Only print the URL
+      --window                 Use a dedicated Chromium/Chrome/Edge app window
+      --device                 Device flow: enter a code on another device (picked by itself
+                               when no browser can be opened here and the provider supports it)
+      --timeout <seconds>      Give up after this long (default 120, AUTHFLOW_AUTH_TIMEOUT_SECONDS)
+      --port <port[,port...]>  Loopback port(s) to listen on (default: a random free port)
+
+Options:
+      --store <kind>           keyring (default), file or memory. Without a usable keychain,
+                               falls back to a 0600 file and remembers that choice
+  -p, --profile <name>         Profile (default "default")
+      --json                   Print {"profile","userId","name","email","store",...} on success
+
+Ctrl-C cancels (exit 4); a timeout exits 3.
+
+Examples:
+  authflow login --dev
+  authflow login --dev --no-browser
+  authflow login --provider google --client-id ID.apps.googleusercontent.com --client-secret SECRET
+  authflow login --provider github --client-id Iv1.abc --device
+  authflow login --provider microsoft --client-id APP_ID --tenant common --profile work
+  authflow login --provider oidc --issuer https://id.example.com --client-id cli --scopes "openid email offline_access"
+  authflow login --profile work          # again, with the settings saved last time`;
+
+const OPTIONS = {
+  provider: { type: 'string' },
+  issuer: { type: 'string' },
+  'client-id': { type: 'string' },
+  'client-secret': { type: 'string' },
+  scopes: { type: 'string' },
+  tenant: { type: 'string' },
+  'authorize-url': { type: 'string' },
+  'token-url': { type: 'string' },
+  dev: { type: 'boolean' },
+  store: { type: 'string' },
+  'no-browser': { type: 'boolean' },
+  window: { type: 'boolean' },
+  device: { type: 'boolean' },
+  timeout: { type: 'string' },
+  port: { type: 'string' },
+} as const;
+
+const STORE_KINDS: readonly StoreKind[] = ['keyring', 'file', 'memory'];
+
+function parsePorts(value: string | undefined): number[] | undefined {
+  if (value === undefined) return undefined;
+  const ports = value.split(',').map((part) => Number(part.trim()));
+  if (ports.length === 0 || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+    throw new UsageError(
+      `--port must be a port number or a comma-separated list of them, not "${value}".`,
+      'login',
+    );
+  }
+  return ports;
+}
+
+export async function run(args: string[], context: CliContext): Promise<number> {
+  const { profile: name, values } = parseCommandArgs('login', args, OPTIONS);
+  const { out, env, configDir } = context;
+  const flags: ProviderFlags = {
+    provider: stringValue(values, 'provider'),
+    issuer: stringValue(values, 'issuer'),
+    clientId: stringValue(values, 'client-id'),
+    clientSecret: stringValue(values, 'client-secret'),
+    scopes: stringValue(values, 'scopes'),
+    tenant: stringValue(values, 'tenant'),
+    authorizeUrl: stringValue(values, 'authorize-url'),
+    tokenUrl: stringValue(values, 'token-url'),
+  };
+  const requestedStore = stringValue(values, 'store');
+  if (requestedStore !== undefined && !STORE_KINDS.includes(requestedStore as StoreKind)) {
+    throw new UsageError(
+      `--store must be one of ${STORE_KINDS.join(', ')}, not "${requestedStore}".`,
+      'login',
+    );
+  }
+  if (values.dev && Object.values(flags).some((v) => v !== undefined)) {
+    throw new UsageError(
+      '--dev sets the provider itself: drop --provider, --issuer, --client-id and the other provider flags.',
+      'login',
+    );
+  }
+  const methods = ['no-browser', 'window', 'device'].filter((flag) => values[flag]);
+  if (methods.length > 1) {
+    throw new UsageError(`Choose one of --${methods.join(', --')}.`, 'login');
+  }
+  const timeout =
+    numberValue(values, 'timeout', 'login', { min: 1, max: 86_400 }) ??
+    readAuthflowEnv(env).authTimeout;
+  const ports = parsePorts(stringValue(values, 'port'));
+
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts += 1;
+    // A second Ctrl-C leaves at once, whatever is still running.
+    if (interrupts > 1) process.exit(ExitCode.CANCELLED);
+    abort.abort(new AuthFlowCancelled('Sign-in cancelled.'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let dev: DevProviderHandle | undefined;
+  let store: ProfileStore | undefined;
+  try {
+    const existing = await readProfile(configDir, name);
+    if (values.dev) {
+      const { devProviderForLogin } = await import('../dev.js');
+      dev = await devProviderForLogin(configDir);
+      flags.provider = 'oidc';
+      flags.issuer = dev.issuer;
+      flags.clientId = dev.clientId;
+      flags.scopes = 'openid profile email offline_access';
+      if (dev.inProcess) {
+        out.err(
+          `Started the embedded development provider at ${dev.issuer} (it stops when this command ends; run "authflow dev-provider" in another terminal to keep one running).`,
+        );
+      }
+    }
+    const savedSecret = await loadSavedSecret(context, name, existing);
+    const resolved = resolveSettings(flags, env, existing?.provider, savedSecret);
+    const provider = await buildProvider(resolved.settings, resolved.clientSecret);
+    const chosen = await chooseStore(
+      context,
+      name,
+      requestedStore as StoreKind | undefined,
+      existing,
+    );
+    store = chosen.store;
+
+    let method: 'browser' | 'no-browser' | 'window' | 'device' = values.device
+      ? 'device'
+      : values.window
+        ? 'window'
+        : values['no-browser']
+          ? 'no-browser'
+          : 'browser';
+    if (method === 'browser' && !canOpenBrowser(env)) {
+      if (await supportsDevice(provider)) {
+        out.err(
+          'No browser can be opened here (no display, or an SSH session): using the device flow.',
+        );
+        method = 'device';
+      } else {
+        out.err(
+          'No browser can be opened here (no display, or an SSH session): open the URL below on this machine.',
+        );
+        method = 'no-browser';
+      }
+    }
+    if (method === 'device' && !(await supportsDevice(provider))) {
+      throw new CliError(
+        `The ${provider.name} provider (or its metadata) does not offer the device flow. Sign in with the browser instead (drop --device), or enable the device flow for your app at the provider.`,
+        ExitCode.USAGE,
+      );
+    }
+
+    const result =
+      method === 'device'
+        ? await (await import('../device.js')).runDeviceFlow({
+            provider,
+            store: store.store,
+            out,
+            signal: abort.signal,
+            timeoutSeconds: values.timeout === undefined ? undefined : timeout,
+          })
+        : await runLoopback(context, {
+            provider,
+            store,
+            method,
+            timeout,
+            ports,
+            usePkce: resolved.settings.usePkce ?? true,
+            signal: abort.signal,
+          });
+
+    const userId = userIdFromUserInfo(result.userInfo);
+    const account = accountRecord(userId, result.userInfo, nowSeconds());
+    await forgetReplacedAccounts(context, name, existing, resolved.settings, store.kind, userId);
+    if (
+      resolved.secretSource === 'flag' ||
+      (resolved.secretSource === 'store' && existing?.store !== store.kind)
+    ) {
+      await store.saveClientSecret(resolved.clientSecret as string);
+    }
+    await updateProfile(configDir, name, (profile) => {
+      const keep =
+        sameProvider(profile.provider, resolved.settings) && profile.store === store?.kind;
+      const accounts = keep ? (profile.accounts ?? []).filter((a) => a.userId !== userId) : [];
+      profile.provider = resolved.settings;
+      profile.store = store?.kind;
+      if (chosen.fallbackReason) profile.storeFallbackReason = chosen.fallbackReason;
+      else delete profile.storeFallbackReason;
+      profile.hasClientSecret =
+        resolved.secretSource === 'flag' ||
+        resolved.secretSource === 'store' ||
+        (keep && profile.hasClientSecret === true);
+      if (values.dev) profile.dev = true;
+      else delete profile.dev;
+      profile.accounts = [...accounts, account];
+      profile.activeAccount = userId;
+    });
+    report(context, name, account, store, result.tokens, values.json === true);
+    return ExitCode.OK;
+  } catch (error) {
+    throw loginError(error, timeout, abort.signal.aborted);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    store?.close();
+    await dev?.close();
+  }
+}
+
+async function supportsDevice(provider: OAuthProvider): Promise<boolean> {
+  if (provider.startDeviceAuthorization === undefined) return false;
+  return (await provider.supportsDeviceFlow?.().catch(() => false)) ?? true;
+}
+
+async function loadSavedSecret(
+  context: CliContext,
+  name: string,
+  existing: ProfileRecord | undefined,
+): Promise<string | undefined> {
+  if (!existing?.hasClientSecret || existing.store === undefined) return undefined;
+  const old = await openProfileStore(existing.store, context.configDir, name);
+  try {
+    return await old.loadClientSecret();
+  } catch {
+    return undefined;
+  } finally {
+    old.close();
+  }
+}
+
+/** The profile's store: as asked, else as remembered, else the keychain — or a file when the keychain is unusable. */
+async function chooseStore(
+  context: CliContext,
+  name: string,
+  requested: StoreKind | undefined,
+  existing: ProfileRecord | undefined,
+): Promise<{ store: ProfileStore; fallbackReason?: string }> {
+  const kind = requested ?? existing?.store ?? 'keyring';
+  const store = await openProfileStore(kind, context.configDir, name);
+  const problem = await store.probe?.();
+  if (problem === undefined) return { store };
+  store.close();
+  if (requested === 'keyring') {
+    throw new CliError(`The OS keychain is not usable here: ${problem}`, ExitCode.FAILURE);
+  }
+  const file = await openProfileStore('file', context.configDir, name);
+  const reason = problem.split('\n')[0]?.slice(0, 160) ?? problem;
+  context.out.err(
+    `authflow: warning: no usable OS keychain (${reason}); tokens are kept in ${file.location} (mode 0600), and profile "${name}" will keep using that file.`,
+  );
+  return { store: file, fallbackReason: reason };
+}
+
+interface LoopbackRun {
+  provider: OAuthProvider;
+  store: ProfileStore;
+  method: 'browser' | 'no-browser' | 'window';
+  timeout: number;
+  ports: number[] | undefined;
+  usePkce: boolean;
+  signal: AbortSignal;
+}
+
+async function runLoopback(
+  context: CliContext,
+  run: LoopbackRun,
+): Promise<{ tokens: OAuthTokenSet; userInfo: UserInfo }> {
+  const { out } = context;
+  const [{ AuthFlowManager }, { systemBrowserWindow }] = await Promise.all([
+    import('../../flow/auth-flow-manager.js'),
+    import('../../flow/windows.js'),
+  ]);
+  const manager = new AuthFlowManager({
+    provider: run.provider,
+    tokenStore: run.store.store,
+    usePkce: run.usePkce,
+    authTimeout: run.timeout,
+    loopback: run.ports ? { ports: run.ports } : undefined,
+  });
+  const started = Date.now();
+  const browser = systemBrowserWindow({
+    printOnly: run.method !== 'browser',
+    print: (line) => out.err(line),
+  });
+  const appWindow =
+    run.method === 'window'
+      ? (await import('../../flow/chromium-window.js')).chromiumAppWindow()
+      : undefined;
+  let spinner: Spinner | undefined;
+  const result = await manager.runNative({
+    signal: run.signal,
+    showWindow: async (url, config, windowContext) => {
+      let label: string | undefined;
+      if (appWindow) {
+        label = (await appWindow.showWindow(url, config, windowContext)) ?? undefined;
+        out.err(
+          `Opened a sign-in window. If it does not show, open this URL in a browser:\n${url}`,
+        );
+      } else {
+        label = (await browser(url, config, windowContext)) ?? undefined;
+      }
+      spinner = startSpinner(
+        out,
+        () =>
+          `Waiting for you to sign in… ${formatDuration(run.timeout - (Date.now() - started) / 1000)} left (Ctrl-C to cancel)`,
+      );
+      return label;
+    },
+    closeWindow: async (label) => {
+      spinner?.stop();
+      await appWindow?.closeWindow(label);
+    },
+  });
+  spinner?.stop();
+  if (!result.tokens || !result.userInfo) {
+    throw new CliError(result.error ?? 'Sign-in failed. Try again.', ExitCode.FAILURE);
+  }
+  return { tokens: result.tokens, userInfo: result.userInfo };
+}
+
+/** When the profile now signs in elsewhere (other provider, app or store), its old accounts' tokens go. */
+async function forgetReplacedAccounts(
+  context: CliContext,
+  name: string,
+  existing: ProfileRecord | undefined,
+  settings: Parameters<typeof sameProvider>[1],
+  kind: StoreKind,
+  newUserId: string,
+): Promise<void> {
+  if (existing?.store === undefined || !existing.accounts?.length) return;
+  if (sameProvider(existing.provider, settings) && existing.store === kind) return;
+  const old = await openProfileStore(existing.store, context.configDir, name);
+  try {
+    for (const account of existing.accounts) {
+      if (existing.store === kind && account.userId === newUserId) continue;
+      await old.store.delete(account.userId).catch(() => false);
+    }
+  } finally {
+    old.close();
+  }
+  context.out.err(
+    `Profile "${name}" now signs in with different settings: its previous sign-in was deleted locally (not revoked).`,
+  );
+}
+
+function report(
+  context: CliContext,
+  name: string,
+  account: ReturnType<typeof accountRecord>,
+  store: ProfileStore,
+  tokens: OAuthTokenSet,
+  json: boolean,
+): void {
+  if (json) {
+    context.out.json({
+      profile: name,
+      userId: account.userId,
+      name: account.name ?? null,
+      email: account.email ?? null,
+      store: store.kind,
+      storeLocation: store.location,
+      expiresAt: tokens.expiresAt ?? null,
+      scopes: tokens.scope?.split(' ').filter(Boolean) ?? [],
+    });
+    return;
+  }
+  context.out.out(`Signed in as ${displayAccount(account)} (profile ${name})`);
+  if (store.kind === 'memory') {
+    context.out.err('Tokens were kept in memory only (--store memory): nothing was saved.');
+  }
+}
+
+function loginError(error: unknown, timeout: number, interrupted: boolean): unknown {
+  // Ctrl-C wins over whatever error it caused in the step it interrupted.
+  if (interrupted) return new CliError('Sign-in cancelled.', ExitCode.CANCELLED);
+  if (error instanceof AuthFlowTimeout) {
+    return new CliError(
+      `Sign-in timed out after ${error.timeout ?? timeout} s. Run authflow login again (--timeout <seconds> allows more time).`,
+      ExitCode.TIMEOUT,
+    );
+  }
+  if (error instanceof AuthFlowCancelled) return new CliError(error.message, ExitCode.CANCELLED);
+  if ((error as { code?: unknown })?.code === ErrorCodes.PORT_IN_USE) {
+    return new CliError((error as Error).message, ExitCode.USAGE);
+  }
+  return error;
+}

@@ -1,0 +1,142 @@
+/**
+ * `authflow logout`: revokes the tokens at the provider where it can, deletes them
+ * locally, and says which was done.
+ *
+ * @module
+ */
+import type { OAuthProvider } from '../../providers/types.js';
+import { displayAccount } from '../accounts.js';
+import { parseCommandArgs } from '../args.js';
+import { type AccountRecord, readProfiles } from '../config.js';
+import { updateProfile } from '../config-write.js';
+import type { CliContext } from '../context.js';
+import { ExitCode } from '../exit.js';
+import { buildProvider } from '../provider.js';
+import { openProfileStore } from '../stores.js';
+
+export const help = `authflow logout — sign out
+
+Usage: authflow logout [--profile <name>] [--all] [--json]
+
+Revokes the refresh and access tokens at the provider where it supports revocation
+(Microsoft does not; GitHub revokes the app's grant), then deletes the local tokens.
+The profile keeps its provider settings, so "authflow login --profile <name>" signs in again.
+
+Options:
+  -p, --profile <name>   Profile (default "default")
+      --all              Every account of every profile
+      --json             Print {"signedOut":[{"profile","userId","revoked","deleted"}]}
+
+Examples:
+  authflow logout
+  authflow logout --profile work
+  authflow logout --all`;
+
+const OPTIONS = { all: { type: 'boolean' } } as const;
+
+interface SignedOut {
+  profile: string;
+  userId: string;
+  revoked: Array<'access_token' | 'refresh_token'>;
+  deleted: boolean;
+  note?: string;
+}
+
+export async function run(args: string[], context: CliContext): Promise<number> {
+  const { profile: name, values } = parseCommandArgs('logout', args, OPTIONS);
+  const { out } = context;
+  const file = await readProfiles(context.configDir);
+  const names = values.all ? Object.keys(file.profiles).sort() : [name];
+  const results: SignedOut[] = [];
+  for (const profileName of names) {
+    const profile = file.profiles[profileName];
+    const accounts = values.all
+      ? (profile?.accounts ?? [])
+      : (profile?.accounts ?? []).filter((a) => a.userId === profile?.activeAccount);
+    if (profile?.store === undefined || accounts.length === 0) continue;
+    const store = await openProfileStore(profile.store, context.configDir, profileName);
+    try {
+      let provider: OAuthProvider | undefined;
+      let unreachable: string | undefined;
+      if (profile.provider) {
+        try {
+          const secret =
+            context.env.AUTHFLOW_CLIENT_SECRET ||
+            (profile.hasClientSecret ? await store.loadClientSecret() : undefined);
+          provider = await buildProvider(profile.provider, secret);
+        } catch (error) {
+          unreachable = (error as Error).message;
+        }
+      }
+      for (const account of accounts) {
+        const result: SignedOut = {
+          profile: profileName,
+          userId: account.userId,
+          revoked: [],
+          deleted: false,
+        };
+        const tokens = await store.store.load(account.userId).catch(() => undefined);
+        if (tokens && provider) {
+          // The refresh token first: with most providers revoking it also ends its access tokens.
+          const attempts = [
+            [tokens.refreshToken, 'refresh_token'],
+            [tokens.accessToken, 'access_token'],
+          ] as const;
+          const failures: string[] = [];
+          let unsupported = false;
+          for (const [token, hint] of attempts) {
+            if (token === undefined) continue;
+            try {
+              if (await provider.revokeToken(token, hint)) result.revoked.push(hint);
+              else unsupported = true;
+            } catch (error) {
+              failures.push((error as Error).message.replace(/\.$/, ''));
+            }
+          }
+          if (failures.length > 0) result.note = `revocation failed: ${failures[0]}`;
+          else if (unsupported && result.revoked.length === 0)
+            result.note = 'the provider has no token revocation';
+        } else if (tokens && !provider) {
+          result.note = `provider unavailable: ${(unreachable ?? 'no provider settings').replace(/\.$/, '')}`;
+        }
+        result.deleted = await store.store.delete(account.userId);
+        results.push(result);
+        if (!values.json) out.out(describe(profileName, account, result));
+      }
+    } finally {
+      store.close();
+    }
+    const removed = new Set(accounts.map((a) => a.userId));
+    await updateProfile(context.configDir, profileName, (p) => {
+      p.accounts = (p.accounts ?? []).filter((a) => !removed.has(a.userId));
+      if (p.activeAccount !== undefined && removed.has(p.activeAccount)) {
+        const next = p.accounts.at(-1);
+        if (next) p.activeAccount = next.userId;
+        else delete p.activeAccount;
+      }
+    });
+  }
+  if (values.json) {
+    out.json({ signedOut: results });
+  } else if (results.length === 0) {
+    out.out(
+      values.all
+        ? 'No profile is signed in; nothing to do.'
+        : `Profile "${name}" is not signed in; nothing to do.`,
+    );
+  }
+  return ExitCode.OK;
+}
+
+function describe(profile: string, account: AccountRecord, result: SignedOut): string {
+  const who = `Signed out ${displayAccount(account)} (profile ${profile})`;
+  const names = { refresh_token: 'refresh token', access_token: 'access token' } as const;
+  const revoked =
+    result.revoked.length > 0
+      ? `revoked the ${result.revoked.map((t) => names[t]).join(' and the ')} at the provider`
+      : `nothing revoked at the provider (${result.note ?? 'no tokens'}), so the tokens stay valid until they expire`;
+  const deleted = result.deleted
+    ? 'deleted the local tokens'
+    : 'no local tokens were left to delete';
+  return `${who}: ${revoked}; ${deleted}.`;
+}

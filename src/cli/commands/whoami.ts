@@ -1,0 +1,53 @@
+/**
+ * `authflow whoami`: the signed-in user's info, fresh from the provider.
+ *
+ * @module
+ */
+import { parseCommandArgs } from '../args.js';
+import type { CliContext } from '../context.js';
+import { CliError, ExitCode } from '../exit.js';
+import { createProfileProvider } from '../provider.js';
+import { openProfile } from '../session.js';
+import { validTokensOf } from '../token-slow.js';
+
+export const help = `authflow whoami — show the signed-in user
+
+Usage: authflow whoami [--profile <name>] [--json]
+
+Asks the provider's userinfo endpoint (refreshing the token first when needed).
+--json prints the user info claims as the provider returned them.
+
+Examples:
+  authflow whoami
+  authflow whoami --json | jq -r .email`;
+
+export async function run(args: string[], context: CliContext): Promise<number> {
+  const { profile: name, values } = parseCommandArgs('whoami', args, {});
+  const opened = await openProfile(context, name);
+  try {
+    const tokens = await validTokensOf(context, opened);
+    const provider = await createProfileProvider(context, opened);
+    let userInfo: Record<string, unknown>;
+    try {
+      userInfo = await provider.getUserInfo(tokens, { signal: AbortSignal.timeout(30_000) });
+    } catch (error) {
+      throw new CliError(
+        `The provider did not return the user info: ${(error as Error).message}`,
+        ExitCode.FAILURE,
+      );
+    }
+    if (values.json) {
+      context.out.json(userInfo);
+      return ExitCode.OK;
+    }
+    const width = Math.max(...Object.keys(userInfo).map((k) => k.length), 4) + 2;
+    for (const [key, value] of Object.entries(userInfo)) {
+      context.out.out(
+        `${key.padEnd(width)}${typeof value === 'string' ? value : JSON.stringify(value)}`,
+      );
+    }
+    return ExitCode.OK;
+  } finally {
+    opened.store.close();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Reading a profile's signed-in state: the profile, its active account, its store and
+ * tokens. Used by `token`, `status`, `whoami` and `logout`.
+ *
+ * @module
+ */
+import type { OAuthTokenSet } from '../tokens/token-set.js';
+import { type AccountRecord, type ProfileRecord, readProfile } from './config.js';
+import type { CliContext } from './context.js';
+import { CliError, ExitCode } from './exit.js';
+import { openProfileStore, type ProfileStore } from './stores.js';
+
+/** A profile with its store opened. */
+export interface OpenedProfile {
+  /** Profile name. */
+  name: string;
+  /** What the profile remembers. */
+  profile: ProfileRecord;
+  /** The active account, when one is signed in. */
+  account: AccountRecord | undefined;
+  /** Its store. */
+  store: ProfileStore;
+}
+
+/** The "what to do" message when a profile is not signed in. */
+export function notSignedIn(name: string, detail = 'Not signed in'): CliError {
+  const flag = name === 'default' ? '' : ` --profile ${name}`;
+  return new CliError(
+    `${detail} (profile "${name}"). Run: authflow login${flag}`,
+    ExitCode.FAILURE,
+  );
+}
+
+/** Reads a profile and opens its store. Rejects with a "run authflow login" message when there is no such profile. */
+export async function openProfile(context: CliContext, name: string): Promise<OpenedProfile> {
+  const profile = await readProfile(context.configDir, name);
+  if (profile?.store === undefined) throw notSignedIn(name, 'No such profile');
+  const account = profile.accounts?.find((a) => a.userId === profile.activeAccount);
+  const store = await openProfileStore(profile.store, context.configDir, name);
+  return { name, profile, account, store };
+}
+
+/** The active account's stored tokens; rejects with a "run authflow login" message when there are none. */
+export async function loadActiveTokens(opened: OpenedProfile): Promise<OAuthTokenSet> {
+  if (opened.account === undefined) throw notSignedIn(opened.name);
+  const tokens = await opened.store.store.load(opened.account.userId);
+  if (tokens === undefined) throw notSignedIn(opened.name);
+  return tokens;
+}
+
+/**
+ * Seconds before expiry at which a token counts as expired: `$AUTHFLOW_REFRESH_BUFFER_SECONDS`,
+ * default 60. An invalid value is a usage error (exit 2).
+ */
+export async function refreshBufferSeconds(env: NodeJS.ProcessEnv): Promise<number> {
+  if (!env.AUTHFLOW_REFRESH_BUFFER_SECONDS?.trim()) return 60;
+  // Loaded only when set, to keep `authflow token` lean; it validates the value.
+  const { readAuthflowEnv } = await import('../providers/settings.js');
+  return readAuthflowEnv(env).refreshBufferSeconds;
+}

@@ -1,0 +1,91 @@
+// `authflow dev-provider` and `authflow serve`: long-running commands stopped with Ctrl-C.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { signInAtDevProvider, useBrowser, withPage } from '../helpers/browser.js';
+import {
+  cliEnv,
+  expireStoredToken,
+  isListening,
+  runCli,
+  startCli,
+  tempConfigDir,
+  waitForAuthorizeUrl,
+} from './harness.js';
+
+describe('long-running commands', () => {
+  const browser = useBrowser();
+
+  test('dev-provider runs until Ctrl-C, and login --dev uses it (tokens stay refreshable)', async (t) => {
+    const dir = await tempConfigDir(t);
+    const env = cliEnv(dir);
+    const server = startCli(t, ['dev-provider', '--json'], env);
+    await server.waitForStdout(/\n\}\n/);
+    const info = JSON.parse(server.stdout);
+    assert.equal(info.clientId, 'authflow-native');
+    assert.match(info.issuer, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const discovery = await fetch(`${info.issuer}/.well-known/openid-configuration`).then((r) =>
+      r.json(),
+    );
+    assert.equal(discovery.issuer, info.issuer);
+    assert.ok(existsSync(join(dir, 'dev-provider.json')));
+
+    const login = startCli(t, ['login', '--dev', '--no-browser', '--store', 'file'], env);
+    const url = await waitForAuthorizeUrl(login, info.issuer);
+    assert.doesNotMatch(login.stderr, /Started the embedded development provider/);
+    await withPage(browser(), (page) => signInAtDevProvider(page, url));
+    assert.equal((await login.exit).code, 0, login.stderr);
+
+    await expireStoredToken(dir);
+    const token = await runCli(['token'], env);
+    assert.equal(token.code, 0, token.stderr);
+
+    server.child.kill('SIGINT');
+    const result = await server.exit;
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(existsSync(join(dir, 'dev-provider.json')), false, 'state file removed');
+    assert.equal(await isListening(Number(new URL(info.issuer).port)), false);
+
+    // With the provider gone, a refresh fails with advice.
+    await expireStoredToken(dir);
+    const failed = await runCli(['token'], env);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /Could not refresh .*authflow dev-provider/);
+  });
+
+  test('serve --dev: the deploy-mode routes and the tiny page, signed in with Chromium', async (t) => {
+    const dir = await tempConfigDir(t);
+    const server = startCli(t, ['serve', '--dev'], cliEnv(dir));
+    const [, base] = await server.waitForStdout(
+      /Serving deploy mode at (http:\/\/127\.0\.0\.1:\d+)\//,
+    );
+    const home = await fetch(`${base}/`);
+    assert.equal(home.status, 200);
+    assert.match(await home.text(), /Not signed in/);
+    const status = await fetch(`${base}/auth/status`).then((r) => r.json());
+    assert.equal(status.authenticated, false);
+
+    await withPage(browser(), async (page) => {
+      await signInAtDevProvider(page, `${base}/auth/login`);
+      await page.goto(`${base}/`);
+      assert.match((await page.textContent('body')) ?? '', /Signed in as alice/);
+      const response = await page.goto(`${base}/auth/userinfo`);
+      assert.equal((await response?.json())?.userId, 'alice');
+    });
+
+    server.child.kill('SIGINT');
+    const result = await server.exit;
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await isListening(Number(new URL(base as string).port)), false);
+  });
+
+  test('serve without provider settings is a usage error', async (t) => {
+    const result = await runCli(['serve'], cliEnv(await tempConfigDir(t)));
+    assert.equal(result.code, 2);
+    assert.match(
+      result.stderr,
+      /has no provider settings yet\. Run "authflow login --profile default" first, or use --dev/,
+    );
+  });
+});
