@@ -21,7 +21,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startDevProvider } from '../src/dev/index.js';
+import { devProviderFlags } from '../test/cli/harness.js';
 import { launchBrowser, signInAtDevProvider, withPage } from '../test/helpers/browser.js';
+import { median } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,14 +41,6 @@ const esmEntry = join(root, 'dist/cli/main.js');
 if (!existsSync(cli) || !existsSync(esmEntry)) {
   console.error('dist/cli is missing: run `npm run build` first (npm run bench:cli does).');
   process.exit(1);
-}
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Wall time of one process run, in ms; rejects when it fails. Async: the provider runs in this process. */
@@ -86,21 +80,7 @@ try {
   // One real sign-in through the CLI.
   const login = spawn(
     process.execPath,
-    [
-      cli,
-      'login',
-      '--no-browser',
-      '--store',
-      'file',
-      '--provider',
-      'oidc',
-      '--issuer',
-      dev.issuer,
-      '--client-id',
-      dev.clientId,
-      '--scopes',
-      'openid profile email offline_access',
-    ],
+    [cli, 'login', '--no-browser', '--store', 'file', ...devProviderFlags(dev)],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const loginClosed = new Promise((resolve) => login.on('close', resolve));

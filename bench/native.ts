@@ -13,23 +13,15 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
 import { startDevProvider } from '../src/dev/index.js';
 import { AuthFlowManager } from '../src/flow/auth-flow-manager.js';
 import { GenericOIDCProvider } from '../src/providers/index.js';
 import type { OAuthProvider } from '../src/providers/types.js';
-import { signInAtDevProvider } from '../test/helpers/browser.js';
+import { launchBrowser, signInAtDevProvider } from '../test/helpers/browser.js';
+import { median } from './stats.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' } } });
 const runs = Number(values.runs);
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 /** Wraps a provider to add up the time spent waiting for the provider itself. */
 function timed(provider: OAuthProvider) {
@@ -71,10 +63,7 @@ async function pollingDelay(): Promise<number> {
 }
 
 const dev = await startDevProvider({ autoConsent: true });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const browser = await launchBrowser();
 try {
   const base = new GenericOIDCProvider({ clientId: dev.clientId, issuerUrl: dev.issuer });
   const toUrl: number[] = [];

@@ -25,22 +25,7 @@ export function safeReturnTo(
   if (typeof returnTo !== 'string' || returnTo.length === 0 || returnTo.length > MAX_LENGTH) {
     return undefined;
   }
-  if (!isPlainPath(returnTo)) return undefined;
-  let layer = returnTo;
-  // Decode until stable, so `%2F%2Fevil`, `%252F%252Fevil`, `/%09/evil` and friends are judged
-  // as what a sloppy downstream decoder would finally see.
-  for (let round = 0; round < 5; round++) {
-    if (!isSafeDecodedLayer(layer)) return undefined;
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(layer);
-    } catch {
-      return undefined;
-    }
-    if (decoded === layer) break;
-    if (round === 4) return undefined;
-    layer = decoded;
-  }
+  if (!isPlainPath(returnTo) || !decodesSafely(returnTo)) return undefined;
   let url: URL;
   try {
     url = new URL(returnTo, origin);
@@ -49,7 +34,28 @@ export function safeReturnTo(
   }
   if (url.origin !== origin) return undefined;
   const path = `${url.pathname}${url.search}${url.hash}`;
-  return isPlainPath(path) ? path : undefined;
+  // Normalising can create what the input did not have: `/./%2F..` becomes `/%2F..`.
+  return isPlainPath(path) && decodesSafely(path) ? path : undefined;
+}
+
+/**
+ * Decodes until stable, so `%2F%2Fevil`, `%252F%252Fevil`, `/%09/evil` and friends are judged
+ * as what a sloppy downstream decoder would finally see; every layer must be a safe path.
+ */
+function decodesSafely(value: string): boolean {
+  let layer = value;
+  for (let round = 0; round < 5; round++) {
+    if (!isSafeDecodedLayer(layer)) return false;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(layer);
+    } catch {
+      return false;
+    }
+    if (decoded === layer) return true;
+    layer = decoded;
+  }
+  return false;
 }
 
 /** A decoded layer: no control characters, and still one leading `/` not followed by `/` or `\`. */

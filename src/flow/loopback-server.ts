@@ -154,7 +154,10 @@ export class LoopbackServer {
       this.#server.close(() => resolve());
       // Keep-alive connections would hold close() open. Flush what was written (the final
       // page), then drop each connection without waiting for the browser to hang up.
-      for (const socket of this.#sockets) socket.end(() => socket.destroy());
+      for (const socket of this.#sockets) {
+        if (socket.writableLength > 0) socket.end(() => socket.destroy());
+        else socket.destroy();
+      }
       setTimeout(() => {
         for (const socket of this.#sockets) socket.destroy();
       }, 1000).unref();

@@ -354,11 +354,7 @@ export abstract class BaseProvider implements OAuthProvider {
     tokens: OAuthTokenSet,
     options: { signal?: AbortSignal } = {},
   ): Promise<UserInfo> {
-    if (typeof tokens?.accessToken !== 'string' || tokens.accessToken.length === 0) {
-      throw new TokenError('There is no access token to fetch the user profile with.', {
-        provider: this.name,
-      });
-    }
+    this.requireAccessToken(tokens);
     return this.run('userinfo', options.signal, async (config) => {
       const endpoint = config.serverMetadata().userinfo_endpoint;
       if (!this.isOidc) {
@@ -559,6 +555,15 @@ export abstract class BaseProvider implements OAuthProvider {
     }
     if (previous.sub !== claims.sub || previous.iss !== claims.iss) {
       throw this.invalidIdToken('the refreshed ID token is about another subject or issuer');
+    }
+  }
+
+  /** Refuses, before any request, to fetch a user profile without an access token. */
+  protected requireAccessToken(tokens: OAuthTokenSet): void {
+    if (typeof tokens?.accessToken !== 'string' || tokens.accessToken.length === 0) {
+      throw new TokenError('There is no access token to fetch the user profile with.', {
+        provider: this.name,
+      });
     }
   }
 

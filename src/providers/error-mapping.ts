@@ -13,6 +13,7 @@ import {
   AuthFlowCancelled,
   AuthFlowTimeout,
   ConfigurationError,
+  type ErrorCode,
   ErrorCodes,
   TokenError,
   TokenRefreshError,
@@ -200,28 +201,14 @@ export function toAuthflowError(
     case 'revoke':
       return new AuthenticationError(
         `Revoking the token failed: ${explain(found, context, 'revocation')}`,
-        {
-          ...base,
-          ...providerErrorFields,
-          code:
-            found.kind === 'oauth_error'
-              ? ErrorCodes.PROVIDER_ERROR
-              : ErrorCodes.PROVIDER_UNAVAILABLE,
-        },
+        { ...base, ...providerErrorFields, code: refusedOrUnavailable(found) },
       );
     case 'device':
     case 'poll':
       if (found.kind === 'validation') return validationError(found, context, base);
       return new AuthenticationError(
         `The device sign-in failed: ${explain(found, context, 'device authorization')}`,
-        {
-          ...base,
-          ...providerErrorFields,
-          code:
-            found.kind === 'oauth_error'
-              ? ErrorCodes.PROVIDER_ERROR
-              : ErrorCodes.PROVIDER_UNAVAILABLE,
-        },
+        { ...base, ...providerErrorFields, code: refusedOrUnavailable(found) },
       );
     default:
       if (found.kind === 'metadata') {
@@ -253,6 +240,11 @@ function validationError(
     `${what}${detail}. Nothing was stored; start a new sign-in. If it persists, check the provider's configuration (issuer, client id, clock).`,
     { ...base, code: ErrorCodes.VALIDATION_FAILED },
   );
+}
+
+/** An OAuth error answer is the provider refusing; anything else, the provider not being usable. */
+function refusedOrUnavailable(found: Classified): ErrorCode {
+  return found.kind === 'oauth_error' ? ErrorCodes.PROVIDER_ERROR : ErrorCodes.PROVIDER_UNAVAILABLE;
 }
 
 function capitalize(text: string): string {

@@ -106,11 +106,7 @@ export class GitHubProvider extends OAuth2Provider {
     tokens: OAuthTokenSet,
     options: { signal?: AbortSignal } = {},
   ): Promise<UserInfo> {
-    if (typeof tokens?.accessToken !== 'string' || tokens.accessToken.length === 0) {
-      throw new TokenError('There is no access token to fetch the user profile with.', {
-        provider: this.name,
-      });
-    }
+    this.requireAccessToken(tokens);
     return this.run('userinfo', options.signal, async (config) => {
       const user = await this.fetchJson(
         config,

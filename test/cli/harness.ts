@@ -3,11 +3,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { tryConnect } from '../helpers/http.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -217,15 +217,8 @@ export function redirectPort(authorizeUrl: string): number {
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-export function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+export async function isListening(port: number): Promise<boolean> {
+  return (await tryConnect('127.0.0.1', port)) === 'connected';
 }
 
 /** Reads the file store's token file of a profile. */

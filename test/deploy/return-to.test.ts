@@ -33,6 +33,8 @@ describe('returnTo validation (open redirects)', () => {
     'encoded backslash': '/%5Cevil.example',
     'double-encoded second slash': '/%252Fevil.example',
     'encoded tab': '/%09/evil.example',
+    'dot segment that normalises into an encoded //': '/./%2F..',
+    'dot segments before an encoded slash': '/a/../%2Fevil.example',
     'encoded scheme': 'https%3A%2F%2Fevil.example',
     'malformed percent': '/%E0%A4%A',
     'non-UTF-8 percent': '/%FF',

@@ -1,44 +1,9 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { AuthenticationError } from '../../src/errors.js';
 import { safeEqual, startLoopbackServer } from '../../src/flow/loopback-server.js';
-
-interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function get(
-  port: number,
-  path: string,
-  init: { method?: string; host?: string } = {},
-): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: init.method ?? 'GET',
-        headers: { host: init.host ?? `127.0.0.1:${port}` },
-        agent: false,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
+import { httpRequest } from '../helpers/http.js';
 
 const STATE = 'expected-state-value-0123456789abcdef';
 
@@ -77,23 +42,26 @@ describe('loopback server', () => {
 
   it('refuses wrong state, path, method and Host, and keeps waiting for the real callback', async () => {
     await withServer(async (server) => {
-      const wrongState = await get(server.port, '/callback?code=x&state=forged');
+      const wrongState = await httpRequest(server.port, '/callback?code=x&state=forged');
       assert.equal(wrongState.status, 400);
-      const duplicated = await get(server.port, `/callback?code=x&state=${STATE}&state=${STATE}`);
+      const duplicated = await httpRequest(
+        server.port,
+        `/callback?code=x&state=${STATE}&state=${STATE}`,
+      );
       assert.equal(duplicated.status, 400);
-      assert.equal((await get(server.port, '/other')).status, 404);
-      assert.equal((await get(server.port, '/favicon.ico')).status, 404);
+      assert.equal((await httpRequest(server.port, '/other')).status, 404);
+      assert.equal((await httpRequest(server.port, '/favicon.ico')).status, 404);
       assert.equal(
-        (await get(server.port, `/callback?state=${STATE}`, { method: 'POST' })).status,
+        (await httpRequest(server.port, `/callback?state=${STATE}`, { method: 'POST' })).status,
         405,
       );
-      const rebinding = await get(server.port, `/callback?code=x&state=${STATE}`, {
+      const rebinding = await httpRequest(server.port, `/callback?code=x&state=${STATE}`, {
         host: `evil.example:${server.port}`,
       });
       assert.equal(rebinding.status, 421);
       assert.equal(await pending(server.callback), true, 'the flow is still waiting');
 
-      const real = await get(server.port, `/callback?code=the-code&state=${STATE}`);
+      const real = await httpRequest(server.port, `/callback?code=the-code&state=${STATE}`);
       assert.equal(real.status, 303);
       assert.equal(real.headers.location, '/done');
       const url = await server.callback;
@@ -103,7 +71,7 @@ describe('loopback server', () => {
 
   it('escapes reflected text and sends the security headers', async () => {
     await withServer(async (server) => {
-      const res = await get(server.port, '/callback?state=<script>alert(1)</script>');
+      const res = await httpRequest(server.port, '/callback?state=<script>alert(1)</script>');
       assert.equal(res.status, 400);
       assert.doesNotMatch(res.body, /<script>/);
       assert.match(String(res.headers['content-security-policy']), /default-src 'none'/);
@@ -120,14 +88,17 @@ describe('loopback server', () => {
       finalPageWaitMs: 2000,
     });
     try {
-      await get(server.port, `/callback?code=c&state=${STATE}`);
-      const done = get(server.port, '/done');
+      await httpRequest(server.port, `/callback?code=c&state=${STATE}`);
+      const done = httpRequest(server.port, '/done');
       await new Promise((r) => setTimeout(r, 20));
       await server.close({ ok: true });
       const page = await done;
       assert.equal(page.status, 200);
       assert.match(page.body, /signed in/i);
-      await assert.rejects(get(server.port, `/callback?code=c&state=${STATE}`), /ECONNREFUSED/);
+      await assert.rejects(
+        httpRequest(server.port, `/callback?code=c&state=${STATE}`),
+        /ECONNREFUSED/,
+      );
     } finally {
       await server.close();
     }
@@ -140,7 +111,7 @@ describe('loopback server', () => {
       maxBadRequests: 3,
     });
     try {
-      for (let i = 0; i < 4; i++) await get(server.port, '/callback?state=guess');
+      for (let i = 0; i < 4; i++) await httpRequest(server.port, '/callback?state=guess');
       await assert.rejects(
         server.callback,
         (error: unknown) =>
@@ -153,7 +124,7 @@ describe('loopback server', () => {
 
   it('answers oversized requests with 4xx and closes promptly despite idle keep-alive sockets', async () => {
     const server = await startLoopbackServer({ expectedState: STATE, provider: 'test' });
-    const res = await get(server.port, `/callback?state=${'a'.repeat(20_000)}`);
+    const res = await httpRequest(server.port, `/callback?state=${'a'.repeat(20_000)}`);
     assert.ok(res.status === 431 || res.status === 400, `status ${res.status}`);
     const idle = connect(server.port, '127.0.0.1');
     await new Promise((r) => idle.once('connect', r));

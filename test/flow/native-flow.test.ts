@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
@@ -12,7 +11,13 @@ import { AuthFlowState } from '../../src/flow/state.js';
 import type { ShowWindow } from '../../src/flow/windows.js';
 import { GenericOIDCProvider } from '../../src/providers/index.js';
 import { MemoryTokenStore } from '../../src/stores/memory.js';
-import { launchBrowser, signInAtDevProvider } from '../helpers/browser.js';
+import {
+  CHROMIUM_ARGS,
+  CHROMIUM_PATH,
+  launchBrowser,
+  signInAtDevProvider,
+} from '../helpers/browser.js';
+import { httpRequest } from '../helpers/http.js';
 
 let dev: DevProvider;
 let browser: Browser;
@@ -66,25 +71,14 @@ function scriptedWindow(
   return { showWindow, seen, done: () => done };
 }
 
-function rawGet(url: string, host?: string): Promise<number> {
+/** The status of a plain GET of `url` (optionally with another Host header). */
+async function rawGet(url: string, host?: string): Promise<number> {
   const target = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: `${target.pathname}${target.search}`,
-        headers: host ? { host } : {},
-        agent: false,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end();
+  const response = await httpRequest(Number(target.port), `${target.pathname}${target.search}`, {
+    address: target.hostname,
+    host,
   });
+  return response.status;
 }
 
 function portRefused(port: number): Promise<boolean> {
@@ -243,16 +237,10 @@ describe('native flow against the embedded provider, in a real browser', () => {
   });
 
   it('a dedicated Chromium app window signs in, and closing it cancels the flow at once', async () => {
-    const headless = [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-    ];
     let userDataDir = '';
     const signInWindow = chromiumAppWindow({
-      executablePath: '/usr/bin/chromium',
-      args: [...headless, '--remote-debugging-port=0'],
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_ARGS, '--remote-debugging-port=0'],
       onLaunch: (launched) => {
         userDataDir = launched.userDataDir;
       },
@@ -273,8 +261,8 @@ describe('native flow against the embedded provider, in a real browser', () => {
 
     let launchedAt = 0;
     const closingWindow = chromiumAppWindow({
-      executablePath: '/usr/bin/chromium',
-      args: headless,
+      executablePath: CHROMIUM_PATH,
+      args: CHROMIUM_ARGS,
       onLaunch: ({ process: child }) => {
         // The browser process ends, as it does when the user closes its only window.
         setTimeout(() => {

@@ -2,23 +2,22 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TokenRefreshError } from '../../src/errors.js';
 import { GitHubProvider } from '../../src/providers/github.js';
-import { type FakeGitHub, startFakeGitHub } from './fakes/github.js';
+import { type FakeGitHub, type FakeGitHubOptions, startFakeGitHub } from './fakes/github.js';
 import { callbackUrl, REDIRECT_URI, rejectsWith } from './helpers.js';
 
 const clientId = 'Iv1.0123456789abcdef';
 const clientSecret = 'github-secret';
+
+/** The confidential client, with both of GitHub's origins pointed at the fake. */
+const confidentialClient = (gh: FakeGitHub) =>
+  new GitHubProvider({ clientId, clientSecret, webBaseUrl: gh.origin, apiBaseUrl: gh.origin });
 
 describe('GitHubProvider against a fake playing GitHub', () => {
   let gh: FakeGitHub;
   let provider: GitHubProvider;
   before(async () => {
     gh = await startFakeGitHub({ clientId, clientSecret });
-    provider = new GitHubProvider({
-      clientId,
-      clientSecret,
-      webBaseUrl: gh.origin,
-      apiBaseUrl: gh.origin,
-    });
+    provider = confidentialClient(gh);
   });
   after(() => gh.close());
 
@@ -135,67 +134,49 @@ describe('GitHubProvider against a fake playing GitHub', () => {
 });
 
 describe('GitHubProvider profile variants', () => {
-  it('keeps a public email and asks nothing more', async () => {
-    const gh = await startFakeGitHub({ clientId, clientSecret, userEmail: 'public@example.com' });
+  /** Runs `fn` with a fake GitHub (with `options`) and a confidential client for it, closed afterwards. */
+  async function withGitHub(
+    options: Partial<FakeGitHubOptions>,
+    fn: (gh: FakeGitHub, provider: GitHubProvider) => Promise<void>,
+  ): Promise<void> {
+    const gh = await startFakeGitHub({ clientId, clientSecret, ...options });
     try {
-      const provider = new GitHubProvider({
-        clientId,
-        clientSecret,
-        webBaseUrl: gh.origin,
-        apiBaseUrl: gh.origin,
-      });
-      const code = gh.issueCode();
-      const tokens = await provider.exchangeCode({
-        callbackUrl: callbackUrl({ code, state: 's' }),
-        redirectUri: REDIRECT_URI,
-        expectedState: 's',
-      });
-      const user = await provider.getUserInfo(tokens);
-      assert.equal(user.email, 'public@example.com');
-      assert.equal(gh.requests.filter((request) => request.path === '/user/emails').length, 0);
+      await fn(gh, confidentialClient(gh));
     } finally {
       await gh.close();
     }
+  }
+
+  /** Tokens from a code exchange at the fake. */
+  const signIn = (gh: FakeGitHub, provider: GitHubProvider) =>
+    provider.exchangeCode({
+      callbackUrl: callbackUrl({ code: gh.issueCode(), state: 's' }),
+      redirectUri: REDIRECT_URI,
+      expectedState: 's',
+    });
+
+  it('keeps a public email and asks nothing more', async () => {
+    await withGitHub({ userEmail: 'public@example.com' }, async (gh, provider) => {
+      const user = await provider.getUserInfo(await signIn(gh, provider));
+      assert.equal(user.email, 'public@example.com');
+      assert.equal(gh.requests.filter((request) => request.path === '/user/emails').length, 0);
+    });
   });
 
   it('leaves email null when /user/emails is not granted (404)', async () => {
-    const gh = await startFakeGitHub({ clientId, clientSecret, emailsStatus: 404 });
-    try {
-      const provider = new GitHubProvider({
-        clientId,
-        clientSecret,
-        webBaseUrl: gh.origin,
-        apiBaseUrl: gh.origin,
-      });
-      const code = gh.issueCode();
-      const tokens = await provider.exchangeCode({
-        callbackUrl: callbackUrl({ code, state: 's' }),
-        redirectUri: REDIRECT_URI,
-        expectedState: 's',
-      });
-      const user = await provider.getUserInfo(tokens);
+    await withGitHub({ emailsStatus: 404 }, async (gh, provider) => {
+      const user = await provider.getUserInfo(await signIn(gh, provider));
       assert.equal(user.email, null);
       assert.equal(user.login, 'octocat');
-    } finally {
-      await gh.close();
-    }
+    });
   });
 
   it('rejects a revoked access token at /user as a TokenError', async () => {
-    const gh = await startFakeGitHub({ clientId, clientSecret });
-    try {
-      const provider = new GitHubProvider({
-        clientId,
-        clientSecret,
-        webBaseUrl: gh.origin,
-        apiBaseUrl: gh.origin,
-      });
+    await withGitHub({}, async (_gh, provider) => {
       await rejectsWith(
         provider.getUserInfo({ accessToken: 'gho_revoked', tokenType: 'Bearer', issuedAt: 0 }),
         { code: 'token_error' },
       );
-    } finally {
-      await gh.close();
-    }
+    });
   });
 });

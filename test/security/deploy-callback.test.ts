@@ -20,10 +20,10 @@ import {
   mark,
   SESSION_COOKIE,
   signIn,
-  useHostile,
 } from './support/deploy-rig.js';
+import { useHostileProvider } from './support/hostile-fixture.js';
 
-const hostile = useHostile();
+const hostile = useHostileProvider();
 
 describe('deploy callback: whose sign-in is it', () => {
   it("DEP-01 login CSRF: the attacker's valid state and code delivered in the victim's browser creates nothing", async () => {

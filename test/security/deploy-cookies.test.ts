@@ -28,10 +28,10 @@ import {
   setsSessionCookie,
   signIn,
   storedTokens,
-  useHostile,
 } from './support/deploy-rig.js';
+import { useHostileProvider } from './support/hostile-fixture.js';
 
-const hostile = useHostile();
+const hostile = useHostileProvider();
 
 /**
  * Sends `cookie` to every route that reads the session and expects "not signed in" everywhere,

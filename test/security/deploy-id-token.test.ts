@@ -19,10 +19,10 @@ import {
   DeployBrowser,
   deployRig,
   mark,
-  useHostile,
 } from './support/deploy-rig.js';
+import { useHostileProvider } from './support/hostile-fixture.js';
 
-const hostile = useHostile();
+const hostile = useHostileProvider();
 
 interface Case {
   id: string;

@@ -32,28 +32,18 @@ import {
   deployRig,
   SESSION_COOKIE,
   signIn,
-  useHostile,
 } from './support/deploy-rig.js';
+import { fuzzParameters } from './support/fuzz.js';
+import { useHostileProvider } from './support/hostile-fixture.js';
 
-const hostile = useHostile();
+const hostile = useHostileProvider();
 
-const SEED = process.env.AUTHFLOW_FUZZ_SEED ? Number(process.env.AUTHFLOW_FUZZ_SEED) : undefined;
-const SCALE = Number(process.env.AUTHFLOW_FUZZ_RUNS ?? 1) || 1;
 /** Each property stops generating after this long (slow CI machines run fewer cases). */
 const TIME_CAP_MS = 12_000;
 
-function params(t: TestContext, runs: number): fc.Parameters<unknown> {
-  const seed = SEED ?? Math.floor(Math.random() * 2 ** 31);
-  const numRuns = Math.max(1, Math.round(runs * SCALE));
-  t.diagnostic(`fast-check seed ${seed} (AUTHFLOW_FUZZ_SEED=${seed} to replay), ${numRuns} runs`);
-  return {
-    numRuns,
-    seed,
-    endOnFailure: true,
-    interruptAfterTimeLimit: TIME_CAP_MS * SCALE,
-    markInterruptAsFailure: false,
-  };
-}
+/** fast-check parameters for `runs` runs, under the time cap. */
+const params = (t: TestContext, runs: number) =>
+  fuzzParameters(t, runs, { timeCapMs: TIME_CAP_MS });
 
 // --- generators -----------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@
  * with AUTHFLOW_FUZZ_RUNS=<factor> (default 1: about 25 s on two busy cores).
  */
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import * as client from 'openid-client';
 import { AuthenticationError } from '../../src/errors.js';
@@ -22,6 +22,8 @@ import { escapeHtml } from '../../src/flow/html.js';
 import { safeEqual } from '../../src/flow/loopback-server.js';
 import { defaultErrorPage, defaultSuccessPage } from '../../src/flow/pages.js';
 import { GenericOIDCProvider } from '../../src/providers/index.js';
+import { fuzzParameters } from './support/fuzz.js';
+import { useHostileProvider } from './support/hostile-fixture.js';
 import {
   assertNothingStored,
   type NativeRig,
@@ -31,21 +33,8 @@ import {
   statusCodes,
   type WindowRun,
 } from './support/native-harness.js';
-import { useHostileProvider } from './support/native-hostile.js';
 
 const hostile = useHostileProvider();
-
-const SEED = process.env.AUTHFLOW_FUZZ_SEED ? Number(process.env.AUTHFLOW_FUZZ_SEED) : undefined;
-const SCALE = Number(process.env.AUTHFLOW_FUZZ_RUNS ?? 1) || 1;
-
-/** fast-check parameters: scaled runs, the reproducible seed, a hard time cap. */
-function params(t: TestContext, runs: number): fc.Parameters<unknown> {
-  const seed = SEED ?? Math.floor(Math.random() * 2 ** 31);
-  t.diagnostic(
-    `fast-check seed ${seed} (AUTHFLOW_FUZZ_SEED=${seed} to replay), ${Math.round(runs * SCALE)} runs`,
-  );
-  return { numRuns: Math.max(1, Math.round(runs * SCALE)), seed, endOnFailure: true };
-}
 
 // --- generators -----------------------------------------------------------------------------
 
@@ -326,7 +315,7 @@ describe('fuzzing the loopback server of a live flow', () => {
           tally(histogram, text);
           assertOnly4xx(text, () => JSON.stringify(payload.slice(0, 300)));
         }),
-        params(t, 3000),
+        fuzzParameters(t, 3000),
       );
       return { idle, total, histogram };
     });
@@ -375,7 +364,7 @@ describe('fuzzing the loopback server of a live flow', () => {
           tally(histogram, text);
           assertOnly4xx(text, () => JSON.stringify(bytes.toString('latin1').slice(0, 300)));
         }),
-        params(t, 2000),
+        fuzzParameters(t, 2000),
       );
       return { idle, total, histogram };
     });
@@ -474,7 +463,7 @@ describe('fuzzing the callback parser', () => {
           );
         }
       }),
-      params(t, 1500),
+      fuzzParameters(t, 1500),
     );
   });
 });
@@ -484,7 +473,7 @@ describe('fuzzing the primitives', () => {
     const text = fc.string({ unit: 'binary', maxLength: 80 });
     fc.assert(
       fc.property(text, text, (a, b) => safeEqual(a, b) === (a === b) && safeEqual(a, a)),
-      params(t, 3000),
+      fuzzParameters(t, 3000),
     );
     fc.assert(
       fc.property(
@@ -501,7 +490,7 @@ describe('fuzzing the primitives', () => {
           );
         },
       ),
-      params(t, 3000),
+      fuzzParameters(t, 3000),
     );
   });
 
@@ -538,7 +527,7 @@ describe('fuzzing the primitives', () => {
         assert.doesNotMatch(escaped, /[<>"'`]/);
         assert.equal(decodeEntities(escaped), raw);
       }),
-      params(t, 3000),
+      fuzzParameters(t, 3000),
     );
     const tags = (html: string) => html.match(/<[^>]*>/g)?.join('') ?? '';
     const errorTags = tags(
@@ -550,7 +539,7 @@ describe('fuzzing the primitives', () => {
         assert.equal(tags(defaultErrorPage({ provider, status: 400, title, message })), errorTags);
         assert.equal(tags(defaultSuccessPage({ provider })), successTags);
       }),
-      params(t, 1500),
+      fuzzParameters(t, 1500),
     );
   });
 });

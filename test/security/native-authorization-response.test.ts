@@ -14,6 +14,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { AuthFlowCancelled, AuthFlowTimeout, ConfigurationError } from '../../src/errors.js';
 import { MAX_EXPIRES_IN_SECONDS } from '../../src/providers/token-response.js';
 import type { GrantSpec, HostileReply } from '../helpers/hostile-provider.js';
+import { useHostileProvider } from './support/hostile-fixture.js';
 import {
   assertNoSecrets,
   assertRejected,
@@ -24,13 +25,7 @@ import {
   tryConnect,
   type WindowRun,
 } from './support/native-harness.js';
-import {
-  deliver,
-  deliverWith,
-  expectRefused,
-  expectSignedIn,
-  useHostileProvider,
-} from './support/native-hostile.js';
+import { deliver, deliverWith, expectRefused, expectSignedIn } from './support/native-hostile.js';
 
 const hostile = useHostileProvider();
 const now = () => Math.floor(Date.now() / 1000);

@@ -12,6 +12,7 @@ import { networkInterfaces } from 'node:os';
 import { describe, it } from 'node:test';
 import { AuthFlowCancelled, AuthFlowTimeout } from '../../src/errors.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { useHostileProvider } from './support/hostile-fixture.js';
 import {
   assertNothingStored,
   assertRejected,
@@ -27,7 +28,6 @@ import {
   tryConnect,
   type WindowRun,
 } from './support/native-harness.js';
-import { useHostileProvider } from './support/native-hostile.js';
 
 const hostile = useHostileProvider();
 

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import {
   type AuthApp,
@@ -15,7 +16,6 @@ import {
   RedisTokenStore,
 } from '../../src/deploy/index.js';
 import { SessionManager } from '../../src/session/session-manager.js';
-import type { OAuthTokenSet } from '../../src/tokens/token-set.js';
 import type { HostileProvider, HostileReply } from '../helpers/hostile-provider.js';
 import { useRedis } from '../helpers/redis.js';
 import {
@@ -26,40 +26,21 @@ import {
   DeployBrowser,
   deployRig,
   hostileClient,
-  refreshTokensSent,
   SECRET,
   SESSION_COOKIE,
   signIn,
   storedTokens,
-  useHostile,
 } from './support/deploy-rig.js';
+import { useHostileProvider } from './support/hostile-fixture.js';
+import {
+  assertConsistent,
+  bendRefresh,
+  raceFirstRefresh,
+  refreshTokensSent,
+} from './support/refresh.js';
 
-const hostile = useHostile();
+const hostile = useHostileProvider();
 const redis = useRedis();
-
-const isRefresh = (form: URLSearchParams | undefined) =>
-  form?.get('grant_type') === 'refresh_token';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Answers refresh requests with `reply` (code exchanges keep the default). */
-function bendRefresh(op: HostileProvider, reply: HostileReply): void {
-  op.override('token', (request) => (isRefresh(request.form) ? reply : undefined));
-}
-
-/** A token set whose tokens all come from one provider response (never a mix of two). */
-function assertConsistent(tokens: OAuthTokenSet | undefined, label: string): void {
-  assert.ok(tokens, `${label}: a token set`);
-  assert.equal(
-    tokens.raw?.access_token,
-    tokens.accessToken,
-    `${label}: access token of its response`,
-  );
-  assert.equal(
-    tokens.raw?.refresh_token,
-    tokens.refreshToken,
-    `${label}: refresh token of its response`,
-  );
-}
 
 describe('deploy refresh (memory stores)', () => {
   it('RFD-01 invalid_grant forces a new login: exactly one refresh request, session and tokens ended, cookie cleared, no retry', async () => {
@@ -114,17 +95,11 @@ describe('deploy refresh (memory stores)', () => {
       sessionKey: sessionId as string,
       backgroundRefresh: false,
     });
-    let rotatedByA: OAuthTokenSet | undefined;
-    let raced = false;
-    op.override('token', async (request) => {
-      if (!isRefresh(request.form) || raced) return undefined;
-      raced = true;
-      // Worker B's request has left with the stale refresh token; A's rotation lands first.
-      rotatedByA = await workerA.refresh();
-      return undefined;
-    });
+    // Worker B's request has left with the stale refresh token; A's rotation lands first.
+    const raced = raceFirstRefresh(op, () => workerA.refresh());
     const since = op.requests.length;
     const response = await browser.post(rig.app, '/auth/refresh');
+    const rotatedByA = raced();
     assert.ok(rotatedByA);
     assert.equal(response.status, 200, await response.clone().text());
     const body = (await response.json()) as Record<string, unknown>;

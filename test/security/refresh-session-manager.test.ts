@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as client from 'openid-client';
 import { TokenRefreshError } from '../../src/errors.js';
 import type { GenericOIDCProvider } from '../../src/providers/oidc.js';
@@ -20,12 +21,16 @@ import { MemoryTokenStore } from '../../src/stores/memory.js';
 import type { TokenStore } from '../../src/stores/types.js';
 import type { OAuthTokenSet } from '../../src/tokens/token-set.js';
 import type { HostileProvider, HostileReply } from '../helpers/hostile-provider.js';
-import { CANARY, hostileClient, refreshTokensSent, useHostile } from './support/deploy-rig.js';
+import { CANARY, hostileClient } from './support/deploy-rig.js';
+import { useHostileProvider } from './support/hostile-fixture.js';
+import {
+  assertConsistent,
+  bendRefresh,
+  raceFirstRefresh,
+  refreshTokensSent,
+} from './support/refresh.js';
 
-const hostile = useHostile();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const isRefresh = (form: URLSearchParams | undefined) =>
-  form?.get('grant_type') === 'refresh_token';
+const hostile = useHostileProvider();
 
 /** A real sign-in's token set (code exchange with state, nonce and PKCE), made already expired. */
 async function signedIn(
@@ -75,12 +80,6 @@ function isReauth(error: unknown): boolean {
   return error instanceof TokenRefreshError && error.code === 'reauth_required';
 }
 
-function assertConsistent(tokens: OAuthTokenSet | undefined, label: string): void {
-  assert.ok(tokens, label);
-  assert.equal(tokens.raw?.access_token, tokens.accessToken, label);
-  assert.equal(tokens.raw?.refresh_token, tokens.refreshToken, label);
-}
-
 describe('SessionManager refresh against a hostile provider', () => {
   /** A manager whose (expired) token set's refresh token the provider rejects with invalid_grant. */
   async function rejectedSetup(backgroundRefresh: boolean) {
@@ -92,11 +91,7 @@ describe('SessionManager refresh against a hostile provider', () => {
       onReauthRequired: (error) => reauth.push(error),
     });
     const tokens = await signedIn(op, hostileClient(op));
-    op.override('token', (request) =>
-      isRefresh(request.form)
-        ? { status: 400, body: { error: 'invalid_grant', error_description: CANARY } }
-        : undefined,
-    );
+    bendRefresh(op, { status: 400, body: { error: 'invalid_grant', error_description: CANARY } });
     return { op, store, reauth, session, tokens, since: op.requests.length };
   }
 
@@ -157,16 +152,10 @@ describe('SessionManager refresh against a hostile provider', () => {
     const expired = { ...rotated, expiresAt: rotated.issuedAt - 10 };
     await processA.saveTokens(expired);
     await processB.initialize();
-    let raced = false;
-    let rotatedByA: OAuthTokenSet | undefined;
-    op.override('token', async (request) => {
-      if (!isRefresh(request.form) || raced) return undefined;
-      raced = true;
-      rotatedByA = await processA.refresh();
-      return undefined;
-    });
+    const raced = raceFirstRefresh(op, () => processA.refresh());
     const since = op.requests.length;
     const token = await processB.getAccessToken();
+    const rotatedByA = raced();
     assert.ok(rotatedByA);
     assert.equal(token, rotatedByA.accessToken, "B uses A's access token");
     assert.deepEqual(await storeB.load('default'), rotatedByA, "A's set is kept in the store");
@@ -260,7 +249,7 @@ describe('SessionManager refresh against a hostile provider', () => {
       'top-level array': { body: [{ ...fresh, expires_in: 3600 }] },
     };
     for (const [label, reply] of Object.entries(replies)) {
-      op.override('token', (request) => (isRefresh(request.form) ? reply : undefined));
+      bendRefresh(op, reply);
       const since = op.requests.length;
       await assert.rejects(session.getAccessToken(), (error: unknown) => {
         assert.ok(error instanceof TokenRefreshError, label);

@@ -1,32 +1,13 @@
 // Shared pieces of the deploy tests: the dev provider with a real GenericOIDCProvider for it,
 // an app factory, and a "browser" (cookie jar) driving app.fetch.
-import { after, before } from 'node:test';
 import { type AuthApp, type AuthAppOptions, createAuthApp } from '../../../src/deploy/index.js';
-import {
-  type DevProvider,
-  type DevProviderOptions,
-  startDevProvider,
-} from '../../../src/dev/index.js';
+import type { DevProvider } from '../../../src/dev/index.js';
 import { GenericOIDCProvider } from '../../../src/providers/oidc.js';
-import { CookieJar, signInOverHttp } from './dev-login.js';
+import { AppBrowser, type Fetcher } from './app-browser.js';
+import { signInOverHttp } from './dev-login.js';
 
 export const SECRET = 'test-secret-7f3a9c1e5b2d8f4a6c0e9b7d3f1a5c8e';
 export const BASE_URL = 'http://127.0.0.1:4100';
-
-/** node:test fixture: a dev provider for the enclosing describe/file, always closed. */
-export function useDevProvider(options: DevProviderOptions = {}): () => DevProvider {
-  let dev: DevProvider | undefined;
-  before(async () => {
-    dev = await startDevProvider(options);
-  });
-  after(async () => {
-    await dev?.close();
-  });
-  return () => {
-    if (dev === undefined) throw new Error('The dev provider is not started yet.');
-    return dev;
-  };
-}
 
 /** A GenericOIDCProvider for the dev provider's confidential web client. */
 export function webProvider(dev: DevProvider, timeoutSeconds = 5): GenericOIDCProvider {
@@ -48,36 +29,10 @@ export function makeApp(dev: DevProvider, options: Partial<AuthAppOptions> = {})
   });
 }
 
-/** Anything with a fetch handler: an AuthApp, a Hono app. */
-// biome-ignore lint/suspicious/noExplicitAny: Hono's env parameter type varies per app.
-export type Fetcher = { fetch(request: Request, env?: any): Response | Promise<Response> };
-
-/** One browser: a cookie jar plus a client IP, calling an app's fetch (or several apps'). */
-export class Browser {
-  readonly jar = new CookieJar();
-  constructor(
-    readonly baseUrl = BASE_URL,
-    readonly ip = '10.0.0.1',
-  ) {}
-
-  /** Sends a request to `app` with this browser's cookies and stores the cookies it sets. */
-  async call(app: Fetcher, path: string, init: RequestInit = {}) {
-    const headers = new Headers(init.headers);
-    const cookie = this.jar.header();
-    if (cookie !== undefined && !headers.has('cookie')) headers.set('cookie', cookie);
-    const response = await app.fetch(
-      new Request(new URL(path, this.baseUrl), { ...init, headers }),
-      {
-        remoteAddress: this.ip,
-      },
-    );
-    this.jar.store(response);
-    return response;
-  }
-
-  /** A same-origin POST, as the app's own pages send it. */
-  post(app: Fetcher, path: string, headers: Record<string, string> = {}) {
-    return this.call(app, path, { method: 'POST', headers: { origin: this.baseUrl, ...headers } });
+/** One browser of the deploy tests (see {@link AppBrowser}), with the dev provider's sign-in. */
+export class Browser extends AppBrowser {
+  constructor(baseUrl = BASE_URL, ip = '10.0.0.1') {
+    super(baseUrl, ip);
   }
 
   /** Starts a login at `app` and resolves the provider's authorization URL. */
@@ -119,4 +74,5 @@ export class Browser {
   }
 }
 
+export { useDevProvider } from '../../helpers/dev-provider.js';
 export { signInOverHttp };

@@ -6,7 +6,6 @@
  * to the provider). Not a test file itself.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach } from 'node:test';
 import {
   type AuthApp,
   type AuthAppOptions,
@@ -18,13 +17,11 @@ import {
 import { GenericOIDCProvider } from '../../../src/providers/oidc.js';
 import { MemoryTokenStore } from '../../../src/stores/memory.js';
 import type { OAuthTokenSet } from '../../../src/tokens/token-set.js';
-import { CookieJar } from '../../deploy/support/dev-login.js';
-import {
-  type GrantSpec,
-  type HostileProvider,
-  type HostileRoute,
-  type RecordedRequest,
-  startHostileProvider,
+import { AppBrowser, type Fetcher } from '../../deploy/support/app-browser.js';
+import type {
+  GrantSpec,
+  HostileProvider,
+  RecordedRequest,
 } from '../../helpers/hostile-provider.js';
 
 export const SECRET = 'security-suite-secret-4b8e1f7a2c9d6e3b0a5f8c1d';
@@ -33,45 +30,6 @@ export const SESSION_COOKIE = 'authflow_session';
 export const BINDING_COOKIE = 'authflow_session_login';
 /** Put into provider answers that must never reach the browser. */
 export const CANARY = 'CANARY-provider-body-7d1e';
-
-const ROUTES: HostileRoute[] = [
-  'discovery',
-  'jwks',
-  'authorize',
-  'token',
-  'userinfo',
-  'revocation',
-  'introspection',
-  'device',
-  'end_session',
-];
-
-/**
- * node:test fixture: one hostile provider for the file, put back to its honest defaults
- * (metadata, JWKS, no overrides) before each test. Returns a getter for use inside tests.
- */
-export function useHostile(): () => HostileProvider {
-  let op: HostileProvider | undefined;
-  let metadata: Record<string, unknown> = {};
-  let keys: HostileProvider['jwks']['keys'] = [];
-  before(async () => {
-    op = await startHostileProvider();
-    metadata = structuredClone(op.metadata);
-    keys = structuredClone(op.jwks.keys);
-  });
-  after(() => op?.close());
-  beforeEach(() => {
-    if (op === undefined) return;
-    for (const key of Object.keys(op.metadata)) delete op.metadata[key];
-    Object.assign(op.metadata, structuredClone(metadata));
-    op.jwks.keys.splice(0, op.jwks.keys.length, ...structuredClone(keys));
-    for (const route of ROUTES) op.override(route, null);
-  });
-  return () => {
-    if (op === undefined) throw new Error('useHostile(): not started yet (use it inside tests).');
-    return op;
-  };
-}
 
 /** A session store that records the writes the routes make. */
 export class RecordingSessionStore extends MemorySessionStore {
@@ -152,34 +110,10 @@ export function deployRig(op: HostileProvider, options: Partial<AuthAppOptions> 
   return { op, app, sessions, tokens, reported };
 }
 
-/** Anything with a fetch handler: an AuthApp, a Hono app. */
-// biome-ignore lint/suspicious/noExplicitAny: Hono's env parameter type varies per app.
-export type Fetcher = { fetch(request: Request, env?: any): Response | Promise<Response> };
-
-/** One browser: a cookie jar and a client IP, calling `app.fetch`. */
-export class DeployBrowser {
-  readonly jar = new CookieJar();
-  constructor(
-    readonly ip = '10.0.0.1',
-    readonly baseUrl = BASE_URL,
-  ) {}
-
-  /** Sends a request with this browser's cookies (unless `init` sets its own) and keeps the cookies set. */
-  async call(app: Fetcher, path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    const cookie = this.jar.header();
-    if (cookie !== undefined && !headers.has('cookie')) headers.set('cookie', cookie);
-    const response = await app.fetch(
-      new Request(new URL(path, this.baseUrl), { ...init, headers }),
-      { remoteAddress: this.ip },
-    );
-    this.jar.store(response);
-    return response;
-  }
-
-  /** A same-origin POST, as the app's own pages send it. */
-  post(app: Fetcher, path: string, headers: Record<string, string> = {}): Promise<Response> {
-    return this.call(app, path, { method: 'POST', headers: { origin: this.baseUrl, ...headers } });
+/** One browser of the security rig (see {@link AppBrowser}): a client IP, then the site. */
+export class DeployBrowser extends AppBrowser {
+  constructor(ip = '10.0.0.1', baseUrl = BASE_URL) {
+    super(baseUrl, ip);
   }
 
   /** Starts a login and resolves the provider's authorization URL. */
@@ -364,13 +298,4 @@ export async function storedTokens(
 ): Promise<OAuthTokenSet | undefined> {
   const id = sessionId ?? (await rig.tokens.listKeys())[0];
   return id === undefined ? undefined : rig.tokens.load(id);
-}
-
-/** Refresh-token values sent to the token endpoint since `since`, in order. */
-export function refreshTokensSent(op: HostileProvider, since = 0): string[] {
-  return op.requests
-    .slice(since)
-    .filter((request) => request.route === 'token')
-    .filter((request) => request.form?.get('grant_type') === 'refresh_token')
-    .map((request) => request.form?.get('refresh_token') ?? '');
 }

@@ -5,7 +5,6 @@
  * refuses it and that nothing was stored. Not a test file itself.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import {
   AuthenticationError,
@@ -28,13 +27,14 @@ import type {
   HostileProvider,
   RecordedRequest,
 } from '../../helpers/hostile-provider.js';
+import type { RawResponse } from '../../helpers/http.js';
 
-/** A plain HTTP response, as a browser or a local process would get it. */
-export interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
+export {
+  type HttpRequestOptions,
+  httpRequest,
+  type RawResponse,
+  tryConnect,
+} from '../../helpers/http.js';
 
 /** What the authorization request the flow opened asked for. */
 export interface AuthorizeRequest {
@@ -273,51 +273,6 @@ export async function browserGet(url: URL): Promise<RawResponse> {
   return { status: response.status, headers: Object.fromEntries(response.headers), body };
 }
 
-/** Options of {@link httpRequest}. */
-export interface HttpRequestOptions {
-  method?: string;
-  /** Host header; default `127.0.0.1:<port>`. `null` sends none (HTTP/1.0 style). */
-  host?: string | null;
-  headers?: Record<string, string>;
-  body?: string;
-  /** Address to connect to. Default 127.0.0.1. */
-  address?: string;
-}
-
-/** One request from a local process (node:http, no agent, no redirects followed). */
-export function httpRequest(
-  port: number,
-  path: string,
-  options: HttpRequestOptions = {},
-): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { ...options.headers };
-    const req = request(
-      {
-        host: options.address ?? '127.0.0.1',
-        port,
-        path,
-        method: options.method ?? 'GET',
-        agent: false,
-        setHost: options.host === undefined,
-        headers: options.host ? { ...headers, host: options.host } : headers,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(10_000, () => req.destroy(new Error('request timed out')));
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
-
 /**
  * Sends raw bytes over a TCP connection and returns whatever came back before the server
  * closed it (or `idleMs` of silence). `error` is the socket error code, if any.
@@ -357,21 +312,6 @@ export function rawExchange(
 /** Status codes of every HTTP response in a raw byte stream (pipelined responses included). */
 export function statusCodes(text: string): number[] {
   return [...text.matchAll(/HTTP\/1\.[01] (\d{3})/g)].map((m) => Number(m[1]));
-}
-
-/** Tries to open a TCP connection; resolves the error code, or `'connected'`. */
-export function tryConnect(host: string, port: number, timeoutMs = 3000): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (result: string) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(result);
-    };
-    const timer = setTimeout(() => done('timeout'), timeoutMs);
-    socket.on('connect', () => done('connected'));
-    socket.on('error', (error: NodeJS.ErrnoException) => done(error.code ?? 'error'));
-  });
 }
 
 /** Whether `promise` is still pending after `ms` milliseconds. */

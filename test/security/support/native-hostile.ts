@@ -1,17 +1,10 @@
 /**
- * One hostile provider per test file, put back to its honest defaults before each test
- * (metadata, JWKS, overrides), plus the shared "deliver one callback and expect a refusal"
- * step of the native security tests. Not a test file itself.
+ * The shared "deliver one callback and expect a refusal" step of the native security tests
+ * (the provider itself comes from ./hostile-fixture.ts). Not a test file itself.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach } from 'node:test';
 import type { AuthenticationError, ErrorCode } from '../../../src/errors.js';
-import {
-  type GrantSpec,
-  type HostileProvider,
-  type HostileRoute,
-  startHostileProvider,
-} from '../../helpers/hostile-provider.js';
+import type { GrantSpec, HostileProvider } from '../../helpers/hostile-provider.js';
 import {
   assertNoSecrets,
   assertRejected,
@@ -24,45 +17,6 @@ import {
   runScripted,
   type WindowRun,
 } from './native-harness.js';
-
-const ROUTES: HostileRoute[] = [
-  'discovery',
-  'jwks',
-  'authorize',
-  'token',
-  'userinfo',
-  'revocation',
-  'introspection',
-  'device',
-  'end_session',
-];
-
-/**
- * node:test fixture: starts a hostile provider for the file, and before each test restores
- * its metadata and JWKS and clears every override. Returns a getter for use inside tests.
- */
-export function useHostileProvider(): () => HostileProvider {
-  let op: HostileProvider | undefined;
-  let metadata: Record<string, unknown> = {};
-  let keys: HostileProvider['jwks']['keys'] = [];
-  before(async () => {
-    op = await startHostileProvider();
-    metadata = structuredClone(op.metadata);
-    keys = structuredClone(op.jwks.keys);
-  });
-  after(() => op?.close());
-  beforeEach(() => {
-    if (op === undefined) return;
-    for (const key of Object.keys(op.metadata)) delete op.metadata[key];
-    Object.assign(op.metadata, structuredClone(metadata));
-    op.jwks.keys.splice(0, op.jwks.keys.length, ...structuredClone(keys));
-    for (const route of ROUTES) op.override(route, null);
-  });
-  return () => {
-    if (op === undefined) throw new Error('useHostileProvider(): not started yet');
-    return op;
-  };
-}
 
 /** A flow whose window delivered one callback (a fresh code for `grant`, plus `extra`). */
 export interface Delivered {
