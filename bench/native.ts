@@ -1,6 +1,6 @@
 /**
  * Native-mode latency: a full flow against the embedded provider, the browser part
- * scripted with headless Chromium. Prints medians over many runs of
+ * scripted over HTTP (bench/scripted-browser.ts). Prints medians over many runs of
  *  - runNative() → authorize URL handed to showWindow,
  *  - callback received → result resolved, minus the provider's own time,
  *  - cancel() → rejection,
@@ -17,7 +17,7 @@ import { startDevProvider } from '../src/dev/index.js';
 import { AuthFlowManager } from '../src/flow/auth-flow-manager.js';
 import { GenericOIDCProvider } from '../src/providers/index.js';
 import type { OAuthProvider } from '../src/providers/types.js';
-import { launchBrowser, signInAtDevProvider } from '../test/helpers/browser.js';
+import { scriptedSignIn } from './scripted-browser.js';
 import { median } from './stats.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' } } });
@@ -63,7 +63,6 @@ async function pollingDelay(): Promise<number> {
 }
 
 const dev = await startDevProvider({ autoConsent: true });
-const browser = await launchBrowser();
 try {
   const base = new GenericOIDCProvider({ clientId: dev.clientId, issuerUrl: dev.issuer });
   const toUrl: number[] = [];
@@ -73,8 +72,6 @@ try {
   for (let i = 0; i < runs; i++) {
     const { provider, clock } = timed(base);
     const manager = new AuthFlowManager({ provider });
-    const context = await browser.newContext();
-    const page = await context.newPage();
     let started = 0;
     let callbackAt = 0;
     let browsing: Promise<unknown> = Promise.resolve();
@@ -88,14 +85,13 @@ try {
     const result = manager.runNative({
       showWindow: (url) => {
         toUrl.push(performance.now() - started);
-        browsing = signInAtDevProvider(page, url, { username: 'bench' }).catch(() => {});
+        browsing = scriptedSignIn(url, 'bench');
       },
     });
     await result;
     afterCallback.push(performance.now() - callbackAt - clock.providerMs);
     unsubscribe('http.server.request.start', onRequest);
     await browsing;
-    await context.close();
 
     const cancelling = new AuthFlowManager({ provider: base });
     let cancelledAt = 0;
@@ -113,7 +109,7 @@ try {
   const baseline = median(polling);
   const row = (name: string, samples: number[]) =>
     `${name.padEnd(38)} median ${median(samples).toFixed(2).padStart(7)} ms   baseline (100 ms polling) ${baseline.toFixed(2).padStart(7)} ms   ratio ${(median(samples) / baseline).toFixed(3)}`;
-  console.log(`native flow, ${runs} runs, embedded provider, scripted Chromium`);
+  console.log(`native flow, ${runs} runs, embedded provider, browser part scripted over HTTP`);
   console.log(
     `${'runNative() -> authorize URL'.padEnd(38)} median ${median(toUrl).toFixed(2).padStart(7)} ms`,
   );
@@ -126,6 +122,5 @@ try {
       : 'goal MISSED: more than 2 ms after the event',
   );
 } finally {
-  await browser.close();
   await dev.close();
 }
