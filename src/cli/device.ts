@@ -49,8 +49,7 @@ export async function runDeviceFlow(
   if (authorization.verificationUriComplete) {
     out.err(`Or open this link, with the code filled in: ${authorization.verificationUriComplete}`);
     if (out.interactive) {
-      const qr = await terminalQrCode(authorization.verificationUriComplete);
-      if (qr) out.err(`Or scan:\n${qr}`);
+      out.err(`Or scan:\n${await terminalQrCode(authorization.verificationUriComplete)}`);
     }
   }
 
