@@ -7,7 +7,10 @@
  * The server runs in a child process so that the load generator (autocannon, here) does not
  * share its event loop; Redis is a real redis-server on a random loopback port.
  *
- *   npm run bench:web [-- --duration 5 --rounds 2 --connections 50]
+ *   npm run bench:web [-- --duration 2 --rounds 6 --connections 50 --cpu-prof-dir /tmp/prof]
+ *
+ * `--cpu-prof-dir` writes a V8 CPU profile of the server process there (open it in Chrome
+ * DevTools or summarise it with `node bench/profile-summary.mjs <file>`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -22,15 +25,17 @@ import { serve } from '../src/node/index.js';
 import { GenericOIDCProvider } from '../src/providers/index.js';
 import { CookieJar, signInOverHttp } from '../test/deploy/support/dev-login.js';
 import { startRedis } from '../test/helpers/redis.js';
+import { median } from './stats.js';
 
 const { values } = parseArgs({
   options: {
     serve: { type: 'string' },
-    duration: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '2' },
     connections: { type: 'string', default: '50' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '6' },
     'login-seconds': { type: 'string', default: '5' },
     'login-concurrency': { type: 'string', default: '8' },
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 
@@ -149,9 +154,17 @@ async function main(): Promise<void> {
   const redis = await startRedis();
   let child: ChildProcess | undefined;
   try {
+    const profile = values['cpu-prof-dir'];
     child = spawn(
       process.execPath,
-      ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', redis.url],
+      [
+        ...(profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profile]),
+        '--import',
+        'tsx',
+        fileURLToPath(import.meta.url),
+        '--serve',
+        redis.url,
+      ],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
@@ -165,29 +178,39 @@ async function main(): Promise<void> {
     const redisCookie = await signIn(url, '/auth-redis', 'bench');
     const duration = Number(values.duration);
     console.log(
-      `Server ${url}; ${values.connections} connections, ${values.rounds} rounds of ${duration} s per route, Node ${process.version}`,
+      `Server ${url}; ${values.connections} connections, ${values.rounds} rounds of ${duration} s per route (medians below), Node ${process.version}`,
     );
+    const routes = [
+      ['baseline', undefined],
+      ['noop', undefined],
+      ['memory', memoryCookie],
+      ['redis', redisCookie],
+    ] as const;
     // Warm-up: JIT, keep-alive connections, the Redis connection.
-    for (const [path, cookie] of [
-      ['/baseline'],
-      ['/memory', memoryCookie],
-      ['/redis', redisCookie],
-    ] as const) {
-      await measure(`${url}${path}`, cookie, 1);
-    }
-    // Interleaved rounds, so that a change in the machine's load hits every route alike.
-    const totals = { baseline: 0, noop: 0, memory: 0, redis: 0 };
+    for (const [path, cookie] of routes) await measure(`${url}/${path}`, cookie, 1);
+    // Many short interleaved rounds, so that a change in the machine's load hits every route
+    // alike; every other round runs in reverse order, so that no route always comes first or
+    // last; and the median per route, so that one disturbed round does not decide the result.
+    const samples = {
+      baseline: [] as number[],
+      noop: [] as number[],
+      memory: [] as number[],
+      redis: [] as number[],
+    };
     const rounds = Number(values.rounds);
     for (let round = 0; round < rounds; round++) {
-      totals.baseline += await measure(`${url}/baseline`, undefined, duration);
-      totals.noop += await measure(`${url}/noop`, undefined, duration);
-      totals.memory += await measure(`${url}/memory`, memoryCookie, duration);
-      totals.redis += await measure(`${url}/redis`, redisCookie, duration);
+      const rates: string[] = [];
+      for (const [path, cookie] of round % 2 === 0 ? routes : [...routes].reverse()) {
+        const rate = await measure(`${url}/${path}`, cookie, duration);
+        samples[path].push(rate);
+        rates.push(`${path} ${rate.toFixed(0)}`);
+      }
+      console.log(`  round ${round + 1}: ${rates.join(', ')} req/s`);
     }
-    const baseline = totals.baseline / rounds;
-    const noop = totals.noop / rounds;
-    const memory = totals.memory / rounds;
-    const redisRate = totals.redis / rounds;
+    const baseline = median(samples.baseline);
+    const noop = median(samples.noop);
+    const memory = median(samples.memory);
+    const redisRate = median(samples.redis);
     const logins = await loginsPerSecond(
       url,
       '/auth-mem',

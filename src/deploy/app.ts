@@ -121,13 +121,7 @@ export function createAuthApp(options: AuthAppOptions): AuthApp {
   }
 
   async function getSession(request: Request): Promise<UserSession | null> {
-    try {
-      return await ctx.readSession(request);
-    } catch (error) {
-      throw error instanceof StoreUnavailableError
-        ? error
-        : new StoreUnavailableError({ cause: error });
-    }
+    return ctx.readSession(request);
   }
 
   const checkPermission = (session: UserSession | null, permission: string) =>
@@ -135,7 +129,7 @@ export function createAuthApp(options: AuthAppOptions): AuthApp {
   const hono = createHonoMiddleware({
     basePath,
     handle,
-    getSession,
+    readSession: (request) => ctx.readSession(request),
     hasPermission: checkPermission,
   });
 

@@ -15,7 +15,7 @@ import { RedisSessionStore } from './redis-session-store.js';
 import { RedisTokenStore } from './redis-token-store.js';
 import type { UserSession } from './session.js';
 import type { SessionStore } from './session-store.js';
-import { guardSessionStore, guardTokenStore } from './store-guard.js';
+import { guardSessionStore, guardTokenStore, StoreUnavailableError } from './store-guard.js';
 
 /** Lifetime of a pending login and of its binding cookie, in seconds. */
 export const PENDING_LOGIN_TTL = 600;
@@ -26,6 +26,11 @@ export interface Stores {
   tokens: TokenStore;
   /** Closes what authflow opened itself (a Redis client created from a URL). */
   close(): Promise<void>;
+  /**
+   * `sessions` itself when it is authflow's own memory store, which can be read synchronously
+   * (it neither fails nor hangs, so it needs no guard either).
+   */
+  memorySessions?: MemorySessionStore;
 }
 
 /** Shared state of one auth app. */
@@ -54,20 +59,48 @@ export class AuthContext {
   /**
    * The id in the request's session cookie when its signature is valid, else `undefined`.
    * A missing, duplicated, oversized, tampered, foreign or wrong-purpose cookie all give
-   * `undefined`, without a store lookup.
+   * `undefined`, without a store lookup. Synchronous for a cookie verified before (a returning
+   * session, the common case); a Promise when Web Crypto has to check it.
    */
-  async sessionIdFrom(request: Request): Promise<string | undefined> {
+  sessionIdFrom(request: Request): string | undefined | Promise<string | undefined> {
     const raw = readSingleCookie(request, this.options.cookieName);
-    return raw === undefined ? undefined : this.signer.verify('session', raw);
+    if (raw === undefined) return undefined;
+    return this.signer.verifiedBefore('session', raw) ?? this.signer.verify('session', raw);
   }
 
-  /** The request's live session, or `null`. Rejects with StoreUnavailableError when the store is down. */
-  async readSession(request: Request): Promise<UserSession | null> {
-    const sessionId = await this.sessionIdFrom(request);
+  /**
+   * The request's live session, or `null`. Fails with StoreUnavailableError when the store is
+   * down. Synchronous when nothing needs waiting for (a known cookie and authflow's own memory
+   * store): every protected request comes through here, and each Promise costs a hop through
+   * the microtask queue (more still under async_hooks / AsyncLocalStorage).
+   */
+  readSession(request: Request): UserSession | null | Promise<UserSession | null> {
+    const sessionId = this.sessionIdFrom(request);
     if (sessionId === undefined) return null;
-    const { sessions } = await this.stores();
-    const session = await sessions.get(sessionId);
-    return session !== undefined && session.sessionId === sessionId ? session : null;
+    if (typeof sessionId !== 'string') {
+      return sessionId.then((id) => (id === undefined ? null : this.#sessionById(id)));
+    }
+    return this.#sessionById(sessionId);
+  }
+
+  #sessionById(sessionId: string): UserSession | null | Promise<UserSession | null> {
+    const stores = this.#stores;
+    if (stores?.memorySessions !== undefined) {
+      return liveSession(stores.memorySessions.getSync(sessionId), sessionId);
+    }
+    // Redis or an app's store: one guarded read, and one `then` for both outcomes.
+    const read = stores
+      ? stores.sessions.get(sessionId)
+      : this.#storesPromise.then((ready) => ready.sessions.get(sessionId));
+    return read.then(
+      (session) => liveSession(session, sessionId),
+      (error) => {
+        // The guard already gives StoreUnavailableError; creating the stores may fail otherwise.
+        throw error instanceof StoreUnavailableError
+          ? error
+          : new StoreUnavailableError({ cause: error });
+      },
+    );
   }
 
   /** Set-Cookie for a new session. */
@@ -123,6 +156,11 @@ export class AuthContext {
   }
 }
 
+/** `session` when it is the one under `sessionId` (a store must never hand out another). */
+function liveSession(session: UserSession | undefined, sessionId: string): UserSession | null {
+  return session !== undefined && session.sessionId === sessionId ? session : null;
+}
+
 async function createStores(options: ResolvedOptions): Promise<Stores> {
   const timeout = options.storeTimeoutMs;
   if (options.redis !== undefined) {
@@ -158,15 +196,16 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
   const tokens = options.tokenStore
     ? guardTokenStore(options.tokenStore, timeout)
     : new MemoryTokenStore();
-  const sessions = options.sessionStore
-    ? guardSessionStore(options.sessionStore, timeout)
-    : new MemorySessionStore({
-        // Token sets of sessions that ended unseen must not pile up in memory.
-        onSessionEnd: (sessionId) => void tokens.delete(sessionId).catch(() => {}),
-      });
-  return {
-    sessions,
-    tokens,
-    close: async () => {},
-  };
+  if (options.sessionStore) {
+    return {
+      sessions: guardSessionStore(options.sessionStore, timeout),
+      tokens,
+      close: async () => {},
+    };
+  }
+  const sessions = new MemorySessionStore({
+    // Token sets of sessions that ended unseen must not pile up in memory.
+    onSessionEnd: (sessionId) => void tokens.delete(sessionId).catch(() => {}),
+  });
+  return { sessions, tokens, close: async () => {}, memorySessions: sessions };
 }

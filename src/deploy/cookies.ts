@@ -14,25 +14,44 @@ const MAX_COOKIE_HEADER = 16_384;
  * ambiguous. Values are not percent-decoded: authflow's own cookies are base64url.
  */
 export function readCookie(request: Request, name: string): string[] {
-  const header = request.headers.get('cookie');
-  if (header === null || header.length > MAX_COOKIE_HEADER) return [];
   const values: string[] = [];
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() !== name) continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
-      value = value.slice(1, -1);
-    values.push(value);
+  const header = request.headers.get('cookie');
+  if (header !== null && header.length <= MAX_COOKIE_HEADER) {
+    forEachCookie(header, name, (value) => values.push(value));
   }
   return values;
 }
 
 /** The single value of a cookie, or `undefined` when it is absent or sent more than once. */
 export function readSingleCookie(request: Request, name: string): string | undefined {
-  const values = readCookie(request, name);
-  return values.length === 1 ? values[0] : undefined;
+  const header = request.headers.get('cookie');
+  if (header === null || header.length > MAX_COOKIE_HEADER) return undefined;
+  // Runs on every request behind the session middleware: one scan, no array of the parts.
+  let found: string | undefined;
+  let count = 0;
+  forEachCookie(header, name, (value) => {
+    found = value;
+    count++;
+  });
+  return count === 1 ? found : undefined;
+}
+
+/** Calls `onValue` with each value sent under `name` in a Cookie header, in order. */
+function forEachCookie(header: string, name: string, onValue: (value: string) => void): void {
+  let start = 0;
+  while (start < header.length) {
+    let end = header.indexOf(';', start);
+    if (end < 0) end = header.length;
+    const eq = header.indexOf('=', start);
+    if (eq >= 0 && eq < end && header.slice(start, eq).trim() === name) {
+      let value = header.slice(eq + 1, end).trim();
+      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+        value = value.slice(1, -1);
+      }
+      onValue(value);
+    }
+    start = end + 1;
+  }
 }
 
 /** Attributes of a Set-Cookie header. */

@@ -65,10 +65,14 @@ export class ValueSigner {
   /**
    * Signed texts already verified → their value. Verifying an HMAC with Web Crypto is an
    * asynchronous job; a session cookie comes back on every request, so remembering the last
-   * few thousand good ones keeps it off the hot path. Only exact, valid texts are remembered:
+   * few thousand good ones keeps it off the hot path. Only exact, valid texts are remembered
+   * (one map per purpose, so a text verified for one purpose is never found for another):
    * anything else is verified in full.
    */
-  readonly #verified = new Map<string, string>();
+  readonly #verified: Record<SignaturePurpose, Map<string, string>> = {
+    session: new Map(),
+    'login-binding': new Map(),
+  };
 
   constructor(secret: string) {
     this.#key = crypto.subtle.importKey(
@@ -87,13 +91,22 @@ export class ValueSigner {
   }
 
   /**
+   * The value inside `signed` when this exact text already verified for `purpose`, else
+   * `undefined` (unknown: call {@link verify}). Synchronous, so that a returning session cookie
+   * costs no asynchronous hop.
+   */
+  verifiedBefore(purpose: SignaturePurpose, signed: string): string | undefined {
+    return this.#verified[purpose].get(signed);
+  }
+
+  /**
    * Returns the value inside a signed text, or `undefined` when the text is malformed, too
    * long, or its signature is not this app's for this purpose. The check is constant-time.
    */
   async verify(purpose: SignaturePurpose, signed: string): Promise<string | undefined> {
     if (signed.length > 200) return undefined;
-    const cacheKey = `${purpose}|${signed}`;
-    const known = this.#verified.get(cacheKey);
+    const verified = this.#verified[purpose];
+    const known = verified.get(signed);
     if (known !== undefined) return known;
     const dot = signed.indexOf('.');
     if (dot <= 0 || dot !== signed.lastIndexOf('.')) return undefined;
@@ -102,10 +115,10 @@ export class ValueSigner {
     if (mac === undefined || mac.length !== 32 || !/^[A-Za-z0-9_-]+$/.test(value)) return undefined;
     const ok = await crypto.subtle.verify('HMAC', await this.#key, mac, data(purpose, value));
     if (!ok) return undefined;
-    if (this.#verified.size >= VERIFIED_CACHE_SIZE) {
-      this.#verified.delete(this.#verified.keys().next().value as string);
+    if (verified.size >= VERIFIED_CACHE_SIZE) {
+      verified.delete(verified.keys().next().value as string);
     }
-    this.#verified.set(cacheKey, value);
+    verified.set(signed, value);
     return value;
   }
 }

@@ -33,10 +33,12 @@ export class RedisSessionStore implements SessionStore {
     this.#prefix = options.keyPrefix ?? 'authflow:';
   }
 
-  async get(sessionId: string): Promise<UserSession | undefined> {
-    const text = await this.#redis.get(`${this.#prefix}session:${sessionId}`);
-    const session = text === null ? undefined : parseUserSession(parseJson(text));
-    return session !== undefined && session.expiresAt > nowSeconds() ? session : undefined;
+  get(sessionId: string): Promise<UserSession | undefined> {
+    // A plain `then`, not `async`/`await`: one Promise less on every protected request.
+    return this.#redis.get(`${this.#prefix}session:${sessionId}`).then((text) => {
+      const session = text === null ? undefined : parseUserSession(parseJson(text));
+      return session !== undefined && session.expiresAt > nowSeconds() ? session : undefined;
+    });
   }
 
   async set(session: UserSession): Promise<void> {

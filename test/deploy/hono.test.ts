@@ -92,6 +92,40 @@ describe('Hono middleware', () => {
     assert.deepEqual(await (await browser.call(app, '/api/me')).json(), { user: 'alice' });
   });
 
+  it('guards routes the same with its own memory store (read without waiting)', async () => {
+    const auth = makeApp(dev(), { adminUsers: ['root'] });
+    try {
+      const app = new Hono<AuthEnv>();
+      app.use(auth.middleware());
+      app.get('/api/me', auth.requireAuth(), (c) => {
+        const session = c.get('session');
+        // An app scribbling on the session must not change what later requests read.
+        assert.throws(() => session?.roles.push('admin'), TypeError);
+        assert.throws(() => {
+          if (session?.metadata.userInfo) session.metadata.userInfo.sub = 'root';
+        }, TypeError);
+        return c.json({ user: session?.userId, roles: session?.roles });
+      });
+      app.get('/admin', auth.requireRole('admin'), (c) => c.text('admin area'));
+      const anonymous = new Browser();
+      const refused = await anonymous.call(app, '/api/me', {
+        headers: { accept: 'application/json' },
+      });
+      assert.equal(refused.status, 401);
+      const viewer = new Browser();
+      await viewer.signIn(app, 'alice');
+      for (let i = 0; i < 2; i++) {
+        assert.deepEqual(await (await viewer.call(app, '/api/me')).json(), {
+          user: 'alice',
+          roles: ['viewer'],
+        });
+      }
+      assert.equal((await viewer.call(app, '/admin')).status, 403, 'the stored roles are intact');
+    } finally {
+      await auth.close();
+    }
+  });
+
   it('checks permissions against the app’s role map', () => {
     const { auth } = build();
     const session = {

@@ -23,6 +23,19 @@ describe('signed cookie values', () => {
     );
   });
 
+  it('answers synchronously only for texts verified before, per purpose', async () => {
+    const fresh = new ValueSigner(SECRET);
+    const signed = await fresh.sign('session', randomId());
+    assert.equal(fresh.verifiedBefore('session', signed), undefined, 'not verified yet');
+    const id = await fresh.verify('session', signed);
+    assert.equal(fresh.verifiedBefore('session', signed), id);
+    assert.equal(fresh.verifiedBefore('login-binding', signed), undefined, 'wrong purpose');
+    assert.equal(await fresh.verify('login-binding', signed), undefined, 'wrong purpose');
+    const flipped = `${signed.slice(0, -2)}${signed.at(-2) === 'A' ? 'B' : 'A'}${signed.at(-1)}`;
+    assert.equal(await fresh.verify('session', flipped), undefined);
+    assert.equal(fresh.verifiedBefore('session', flipped), undefined, 'failures not remembered');
+  });
+
   it('rejects tampered, foreign, truncated and oversized values', async () => {
     const id = randomId();
     const signed = await signer.sign('session', id);
@@ -57,6 +70,11 @@ describe('cookie parsing', () => {
     assert.deepEqual(readCookie(request('a=1; sid=xyz; b=2'), 'sid'), ['xyz']);
     assert.equal(readSingleCookie(request('sid=1; sid=2'), 'sid'), undefined);
     assert.equal(readSingleCookie(request('sidx=1'), 'sid'), undefined);
+    assert.equal(readSingleCookie(request('a=1;sid=xyz'), 'sid'), 'xyz');
+    assert.equal(readSingleCookie(request(' sid = "xyz" ;b=2;'), 'sid'), 'xyz');
+    assert.equal(readSingleCookie(request('a=1; b; sid=x=y'), 'sid'), 'x=y');
+    assert.equal(readSingleCookie(request('xsid=1; sid'), 'sid'), undefined);
+    assert.deepEqual(readCookie(request('sid=1; a=2; sid=3'), 'sid'), ['1', '3']);
   });
 
   it('never throws on garbage and ignores oversized headers', () => {
