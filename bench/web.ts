@@ -78,8 +78,15 @@ async function runServer(redisUrl: string): Promise<void> {
     },
     (c) => c.text('ok'),
   );
-  app.get('/memory', memory.requireAuth(), (c) => c.text('ok'));
-  app.get('/redis', redis.requireAuth(), (c) => c.text('ok'));
+  // Protected routes as an app writes them: the handler runs only for a signed-in user.
+  app.get(
+    '/memory',
+    memory.protect((c) => c.text('ok')),
+  );
+  app.get(
+    '/redis',
+    redis.protect((c) => c.text('ok')),
+  );
   app.all('/auth-mem/*', (c) => memory.fetch(c.req.raw, c.env));
   app.all('/auth-redis/*', (c) => redis.fetch(c.req.raw, c.env));
   console.log(JSON.stringify({ url: baseUrl, issuer: dev.issuer }));

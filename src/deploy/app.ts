@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { AuthContext } from './context.js';
-import { type AuthEnv, createHonoMiddleware } from './hono.js';
+import { type AuthEnv, createHonoMiddleware, type ProtectedHandler } from './hono.js';
 import { errorResponse, storeUnavailable } from './http.js';
 import { type AuthAppOptions, resolveOptions } from './options.js';
 import { hasPermission } from './roles.js';
@@ -41,6 +41,12 @@ export interface AuthApp {
   middleware(): MiddlewareHandler<AuthEnv>;
   /** Hono middleware: 401 JSON for API requests, or a redirect to the login for page requests, when not signed in. */
   requireAuth(): MiddlewareHandler<AuthEnv>;
+  /**
+   * A Hono route handler that runs `handler(c, session)` only for a signed-in user, with the
+   * same answers as `requireAuth()` otherwise: `app.get('/me', auth.protect((c, s) => c.json(s)))`.
+   * One handler instead of a middleware chain, which Hono runs on its fastest path.
+   */
+  protect(handler: ProtectedHandler): (c: Context<AuthEnv>) => Response | Promise<Response>;
   /** Hono middleware: like `requireAuth`, then 403 unless the user has at least one of `roles`. */
   requireRole(...roles: string[]): MiddlewareHandler<AuthEnv>;
   /** Hono middleware: like `requireAuth`, then 403 unless the user has every one of `permissions`. */

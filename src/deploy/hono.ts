@@ -4,6 +4,13 @@
  * @module
  */
 import type { Context, MiddlewareHandler, Next } from 'hono';
+
+/** A route handler that runs only for a signed-in user; see `protect`. */
+export type ProtectedHandler = (
+  c: Context<AuthEnv>,
+  session: UserSession,
+) => Response | Promise<Response>;
+
 import { errorResponse, storeUnavailable } from './http.js';
 import type { UserSession } from './session.js';
 import { StoreUnavailableError } from './store-guard.js';
@@ -90,6 +97,24 @@ export function createHonoMiddleware(deps: HonoDeps) {
     },
     requireAuth(): MiddlewareHandler<AuthEnv> {
       return guarded((c, session) => (session === null ? unauthenticated(c) : undefined));
+    },
+    protect(handler: ProtectedHandler): (c: Context<AuthEnv>) => Response | Promise<Response> {
+      const run = (c: Context<AuthEnv>, session: UserSession | null) => {
+        c.set('session', session);
+        return session === null ? unauthenticated(c) : handler(c, session);
+      };
+      return (c) => {
+        const cached = c.get('session');
+        if (cached !== undefined) return run(c, cached);
+        let session: UserSession | null | Promise<UserSession | null>;
+        try {
+          session = deps.readSession(c.req.raw);
+        } catch (error) {
+          return storeDown(error);
+        }
+        if (session instanceof Promise) return session.then((loaded) => run(c, loaded), storeDown);
+        return run(c, session);
+      };
     },
     requireRole(...roles: string[]): MiddlewareHandler<AuthEnv> {
       return guarded((c, session) => {

@@ -6,7 +6,7 @@
  */
 export { type AuthApp, createAuthApp } from './app.js';
 export type { RequestEnv } from './client-ip.js';
-export type { AuthEnv } from './hono.js';
+export type { AuthEnv, ProtectedHandler } from './hono.js';
 export type { DeployErrorCode } from './http.js';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './memory-session-store.js';
 export type { AuthAppOptions } from './options.js';

@@ -126,6 +126,49 @@ describe('Hono middleware', () => {
     }
   });
 
+  it('protect() runs the handler only for a signed-in user, with the same refusals', async () => {
+    for (const sessionStore of [store as SessionStore, undefined]) {
+      // With the counting store (read through a Promise) and with authflow's own memory store.
+      const auth = makeApp(dev(), sessionStore ? { sessionStore } : {});
+      try {
+        const app = new Hono<AuthEnv>();
+        app.all('/auth/*', (c) => auth.fetch(c.req.raw, c.env));
+        app.get(
+          '/api/me',
+          auth.protect((c, session) =>
+            c.json({ user: session.userId, same: c.get('session') === session }),
+          ),
+        );
+        const anonymous = new Browser();
+        const refused = await anonymous.call(app, '/api/me', {
+          headers: { accept: 'application/json' },
+        });
+        assert.equal(refused.status, 401);
+        assert.equal(((await refused.json()) as { error: string }).error, 'not_authenticated');
+        const page = await anonymous.call(app, '/api/me', {
+          headers: { 'sec-fetch-mode': 'navigate', accept: 'text/html' },
+        });
+        assert.equal(page.headers.get('location'), '/auth/login?returnTo=%2Fapi%2Fme');
+        const user = new Browser();
+        await user.signIn(app, 'alice');
+        assert.deepEqual(await (await user.call(app, '/api/me')).json(), {
+          user: 'alice',
+          same: true,
+        });
+        if (sessionStore) {
+          store.down = true;
+          try {
+            assert.equal((await user.call(app, '/api/me')).status, 503);
+          } finally {
+            store.down = false;
+          }
+        }
+      } finally {
+        await auth.close();
+      }
+    }
+  });
+
   it('checks permissions against the app’s role map', () => {
     const { auth } = build();
     const session = {
