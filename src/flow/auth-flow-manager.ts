@@ -123,11 +123,7 @@ export class AuthFlowManager {
       this.#state = AuthFlowState.COMPLETED;
       return result;
     } catch (error) {
-      const failure =
-        error instanceof AuthenticationError
-          ? error
-          : this.#toFlowError(error, new AbortController().signal, flowId);
-      failure.flowId ??= flowId;
+      const failure = this.#toFlowError(error, flowId);
       this.#state =
         failure instanceof AuthFlowTimeout
           ? AuthFlowState.TIMED_OUT
@@ -253,7 +249,8 @@ export class AuthFlowManager {
       outcome = { ok: true };
       return { success: true, tokens, userInfo };
     } catch (error) {
-      const failure = this.#toFlowError(error, signal, flowId);
+      // A timeout or cancel wins over whatever error it caused in the step it interrupted.
+      const failure = this.#toFlowError(signal.aborted ? signal.reason : error, flowId);
       outcome = pageOutcome(failure);
       throw failure;
     } finally {
@@ -283,16 +280,15 @@ export class AuthFlowManager {
     }
   }
 
-  #toFlowError(error: unknown, signal: AbortSignal, flowId: string): AuthenticationError {
-    // A timeout or cancel wins over whatever error it caused in the step it interrupted.
-    const chosen = signal.aborted ? signal.reason : error;
+  /** The error a flow rejects with: an `AuthenticationError` carrying the flow's id. */
+  #toFlowError(error: unknown, flowId: string): AuthenticationError {
     const failure =
-      chosen instanceof AuthenticationError
-        ? chosen
+      error instanceof AuthenticationError
+        ? error
         : new AuthenticationError('Sign-in failed unexpectedly. Try again.', {
             code: ErrorCodes.INTERNAL,
             provider: this.provider.name,
-            cause: chosen,
+            cause: error,
           });
     failure.flowId ??= flowId;
     return failure;
