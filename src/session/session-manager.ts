@@ -164,7 +164,10 @@ export class SessionManager {
   async #refreshOnce(): Promise<OAuthTokenSet> {
     // Another process or worker may have rotated the tokens since we loaded them.
     const current = (await this.#store.load(this.#key)) ?? this.#tokens;
-    if (current !== undefined && current.refreshToken === this.#rejectedRefreshToken) {
+    if (
+      this.#rejectedRefreshToken !== undefined &&
+      current?.refreshToken === this.#rejectedRefreshToken
+    ) {
       // Already refused, and the app was told: no request until a new token set is stored.
       throw new TokenRefreshError(
         'The provider rejected the refresh token. Sign in again (run `authflow login`).',
@@ -180,12 +183,12 @@ export class SessionManager {
         },
       );
     }
-    if (this.#tokens !== undefined && current.accessToken !== this.#tokens.accessToken) {
-      if (!isTokenExpired(current, this.#bufferSeconds)) {
-        this.#tokens = current;
-        this.#schedule();
-        return current;
-      }
+    const rotatedElsewhere =
+      this.#tokens !== undefined && current.accessToken !== this.#tokens.accessToken;
+    if (rotatedElsewhere && !isTokenExpired(current, this.#bufferSeconds)) {
+      this.#tokens = current;
+      this.#schedule();
+      return current;
     }
     let next: OAuthTokenSet;
     try {
