@@ -45,33 +45,42 @@ export function createHonoMiddleware(deps: HonoDeps) {
   }
 
   /**
-   * Runs `check` with the session, answering 503 when the store is down. The session is read
-   * at most once per request: the first reader caches it on the context. Not an `async`
-   * function on purpose: with the session at hand (memory store) the request goes on to
-   * `next()` in the same tick, and with Redis it takes one `then`; every Promise saved is a
-   * microtask hop (and async_hooks work) saved on each protected request.
+   * Calls `use` with the request's session, answering 503 when the store is down. The session
+   * is read at most once per request: the first reader caches it on the context. Synchronous
+   * when the session is at hand (memory store), one `then` with Redis: every Promise saved is
+   * a microtask hop (and async_hooks work) saved on each protected request.
    */
+  function withSession<R>(
+    c: Context<AuthEnv>,
+    use: (session: UserSession | null) => R,
+  ): R | Response | Promise<Awaited<R> | Response> {
+    const cached = c.get('session');
+    if (cached !== undefined) return use(cached);
+    let session: UserSession | null | Promise<UserSession | null>;
+    try {
+      session = deps.readSession(c.req.raw);
+    } catch (error) {
+      return storeDown(error);
+    }
+    const store = (loaded: UserSession | null) => {
+      c.set('session', loaded);
+      return use(loaded);
+    };
+    if (!(session instanceof Promise)) return store(session);
+    // `then` flattens a Promise that `use` returns; TypeScript cannot see that for a generic R.
+    return session.then(store, storeDown) as Promise<Awaited<R> | Response>;
+  }
+
+  /** A middleware that runs `check` with the session and goes on unless it answers. */
   function guarded(
     check: (c: Context<AuthEnv>, session: UserSession | null) => Response | undefined,
   ): MiddlewareHandler<AuthEnv> {
-    const proceed = (c: Context<AuthEnv>, next: Next, session: UserSession | null): Outcome => {
-      c.set('session', session);
-      const refusal = check(c, session);
-      return refusal === undefined ? next() : Promise.resolve(refusal);
-    };
     return (c, next) => {
-      const cached = c.get('session');
-      if (cached !== undefined) return proceed(c, next, cached);
-      let session: UserSession | null | Promise<UserSession | null>;
-      try {
-        session = deps.readSession(c.req.raw);
-      } catch (error) {
-        return Promise.resolve(storeDown(error));
-      }
-      if (session instanceof Promise) {
-        return session.then((loaded) => proceed(c, next, loaded), storeDown);
-      }
-      return proceed(c, next, session);
+      const outcome = withSession(c, (session): Outcome => {
+        const refusal = check(c, session);
+        return refusal === undefined ? next() : Promise.resolve(refusal);
+      });
+      return outcome instanceof Response ? Promise.resolve(outcome) : outcome;
     };
   }
 
@@ -99,22 +108,8 @@ export function createHonoMiddleware(deps: HonoDeps) {
       return guarded((c, session) => (session === null ? unauthenticated(c) : undefined));
     },
     protect(handler: ProtectedHandler): (c: Context<AuthEnv>) => Response | Promise<Response> {
-      const run = (c: Context<AuthEnv>, session: UserSession | null) => {
-        c.set('session', session);
-        return session === null ? unauthenticated(c) : handler(c, session);
-      };
-      return (c) => {
-        const cached = c.get('session');
-        if (cached !== undefined) return run(c, cached);
-        let session: UserSession | null | Promise<UserSession | null>;
-        try {
-          session = deps.readSession(c.req.raw);
-        } catch (error) {
-          return storeDown(error);
-        }
-        if (session instanceof Promise) return session.then((loaded) => run(c, loaded), storeDown);
-        return run(c, session);
-      };
+      return (c) =>
+        withSession(c, (session) => (session === null ? unauthenticated(c) : handler(c, session)));
     },
     requireRole(...roles: string[]): MiddlewareHandler<AuthEnv> {
       return guarded((c, session) => {
