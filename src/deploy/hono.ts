@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Context, MiddlewareHandler, Next } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 
 /** A route handler that runs only for a signed-in user; see `protect`. */
 export type ProtectedHandler = (
