@@ -58,6 +58,12 @@ export { KeyringTokenStore, type KeyringTokenStoreOptions } from './stores/keyri
 export { MemoryTokenStore } from './stores/memory.js';
 export type { TokenStore } from './stores/types.js';
 export {
+  effectiveRefreshBuffer,
+  isRefreshDue,
+  MIN_REFRESH_DELAY_MS,
+  refreshDelayMs,
+} from './tokens/refresh-due.js';
+export {
   canRefresh,
   isTokenExpired,
   mergeRefreshedTokens,

@@ -8,10 +8,15 @@ import {
 import type { OAuthProvider } from '../providers/types.js';
 import type { TokenStore } from '../stores/types.js';
 import {
+  isRefreshDue,
+  isStillValid,
+  MIN_REFRESH_DELAY_MS,
+  refreshDelayMs,
+} from '../tokens/refresh-due.js';
+import {
   canRefresh,
   isTokenExpired,
   mergeRefreshedTokens,
-  nowSeconds,
   type OAuthTokenSet,
 } from '../tokens/token-set.js';
 
@@ -23,7 +28,11 @@ export interface SessionManagerOptions {
   tokenStore: TokenStore;
   /** Key of the token set in the store. Default `'default'`. */
   sessionKey?: string;
-  /** Refresh this many seconds before the access token expires. Default 60. */
+  /**
+   * Refresh this many seconds before the access token expires. Default 60. Never more than half
+   * of the token's lifetime is used (see `effectiveRefreshBuffer`): a token set is refreshed at
+   * most once per half lifetime, however short-lived its tokens.
+   */
   refreshBufferSeconds?: number;
   /**
    * Called when the refresh token was rejected and the user must sign in again.
@@ -44,7 +53,7 @@ export interface LogoutResult {
 
 // setTimeout's delay is a signed 32-bit number of milliseconds.
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const RETRY_DELAY_MS = 30_000;
+const RETRY_DELAY_MS = Math.max(30_000, MIN_REFRESH_DELAY_MS);
 
 /**
  * Keeps one user's tokens fresh: hands out a valid access token, refreshes it
@@ -112,7 +121,7 @@ export class SessionManager {
         provider: this.#provider.name,
       });
     }
-    if (!isTokenExpired(tokens, this.#bufferSeconds)) return tokens.accessToken;
+    if (!isRefreshDue(tokens, this.#bufferSeconds)) return tokens.accessToken;
     if (!canRefresh(tokens)) {
       if (!isTokenExpired(tokens)) return tokens.accessToken;
       throw new TokenExpiredError(
@@ -123,7 +132,11 @@ export class SessionManager {
     return (await this.refresh()).accessToken;
   }
 
-  /** Refreshes now. Concurrent calls share one request to the provider. */
+  /**
+   * Refreshes now, whether or not the token set is due. Concurrent calls share one request to
+   * the provider, and a set that another process or worker has just stored (and that is still
+   * valid) is used as it is.
+   */
   refresh(): Promise<OAuthTokenSet> {
     this.#refreshing ??= this.#refreshOnce().finally(() => {
       this.#refreshing = undefined;
@@ -183,9 +196,11 @@ export class SessionManager {
         },
       );
     }
+    // Someone else refreshed while we were deciding: their set is as good as ours would be, even
+    // inside the buffer. Refreshing it again is how short-lived tokens caused refresh storms.
     const rotatedElsewhere =
       this.#tokens !== undefined && current.accessToken !== this.#tokens.accessToken;
-    if (rotatedElsewhere && !isTokenExpired(current, this.#bufferSeconds)) {
+    if (rotatedElsewhere && isStillValid(current)) {
       this.#tokens = current;
       this.#schedule();
       return current;
@@ -232,14 +247,20 @@ export class SessionManager {
     ) {
       return;
     }
-    const dueMs = (tokens.expiresAt - this.#bufferSeconds - nowSeconds()) * 1000;
-    this.#setTimer(Math.max(0, dueMs));
+    const delayMs = refreshDelayMs(tokens, this.#bufferSeconds);
+    if (delayMs !== undefined) this.#setTimer(delayMs);
   }
 
   #setTimer(delayMs: number): void {
     this.#timer = setTimeout(
       () => {
         this.#timer = undefined;
+        const tokens = this.#tokens;
+        // A wait longer than setTimeout allows ends early: plan again instead of refreshing.
+        if (tokens !== undefined && !isRefreshDue(tokens, this.#bufferSeconds)) {
+          this.#schedule();
+          return;
+        }
         this.refresh().catch((error: unknown) => {
           // Transient failures retry later; reauth_required already told the app.
           if (!(error instanceof TokenRefreshError && error.code === ErrorCodes.REAUTH_REQUIRED)) {
@@ -247,7 +268,7 @@ export class SessionManager {
           }
         });
       },
-      Math.min(delayMs, MAX_TIMER_MS),
+      Math.min(Math.max(delayMs, MIN_REFRESH_DELAY_MS), MAX_TIMER_MS),
     );
     this.#timer.unref();
   }
