@@ -11,6 +11,7 @@
  */
 import fs = require('node:fs');
 import paths = require('./paths.cjs');
+import refreshDue = require('./refresh-due.cjs');
 
 /** Seconds before expiry at which `authflow token` refreshes (the default; a set variable takes the full path). */
 const REFRESH_BUFFER_SECONDS = 60;
@@ -33,8 +34,9 @@ function tokenProfile(args: readonly string[]): string | undefined {
 }
 
 /**
- * The stored access token when it is there and valid for at least the refresh buffer; else
- * `undefined`. Checks only what printing needs: the ESM path validates fully.
+ * The stored access token when it is there and not due for refresh (the rule of
+ * `src/tokens/refresh-due.ts`); else `undefined`. Checks only what printing needs: the ESM path
+ * validates fully.
  */
 function fastToken(args: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
   const profileName = tokenProfile(args);
@@ -58,12 +60,14 @@ function fastToken(args: readonly string[], env: NodeJS.ProcessEnv): string | un
     const set = tokens[profile.activeAccount] as {
       accessToken?: unknown;
       expiresAt?: unknown;
+      issuedAt?: unknown;
     } | null;
     if (typeof set?.accessToken !== 'string' || set.accessToken.length === 0) return undefined;
-    if (set.expiresAt !== undefined) {
-      if (typeof set.expiresAt !== 'number') return undefined;
-      if (set.expiresAt - REFRESH_BUFFER_SECONDS <= Math.floor(Date.now() / 1000)) return undefined;
-    }
+    if (typeof set.issuedAt !== 'number') return undefined;
+    if (set.expiresAt !== undefined && typeof set.expiresAt !== 'number') return undefined;
+    const { expiresAt, issuedAt } = set as { expiresAt?: number; issuedAt: number };
+    if (refreshDue.isRefreshDue(expiresAt, issuedAt, REFRESH_BUFFER_SECONDS, Date.now()))
+      return undefined;
     return set.accessToken;
   } catch {
     return undefined;

@@ -1,13 +1,16 @@
 /**
  * Refreshing a profile's tokens across processes: a lock in the config dir makes
  * concurrent `authflow token` processes take turns; whoever comes second re-reads the
- * store and finds the fresh token, so the provider sees ONE refresh. The stores write
- * atomically, so a process killed mid-refresh leaves the previous token set intact.
+ * store, finds the set the first one stored and uses it while it is still valid, so the
+ * provider sees ONE refresh. The stores write atomically, so a process killed mid-refresh
+ * leaves the previous token set intact (but a rotated refresh token the provider had already
+ * sent is lost with it: see docs/cli.md).
  *
  * @module
  */
 import { ErrorCodes, TokenRefreshError } from '../errors.js';
 import { acquireFileLock } from '../stores/lock.js';
+import { isRefreshDue, isStillValid } from '../tokens/refresh-due.js';
 import { canRefresh, isTokenExpired, type OAuthTokenSet } from '../tokens/token-set.js';
 import type { CliContext } from './context.js';
 import { CliError, ExitCode } from './exit.js';
@@ -17,10 +20,15 @@ import { notSignedIn, type OpenedProfile, refreshBufferSeconds } from './session
 
 const { refreshLockPath } = paths;
 
-/** Returns valid tokens for the profile's active account, refreshing them (once across processes) when needed. */
+/**
+ * Returns valid tokens for the profile's active account, refreshing them (once across
+ * processes) when needed. `seen` is the set the caller found due: when the store holds
+ * another one once the lock is ours, someone refreshed meanwhile and that set is used.
+ */
 export async function refreshWithLock(
   context: CliContext,
   opened: OpenedProfile,
+  seen?: OAuthTokenSet,
 ): Promise<OAuthTokenSet> {
   const account = opened.account;
   if (account === undefined) throw notSignedIn(opened.name);
@@ -32,7 +40,11 @@ export async function refreshWithLock(
     // Another process may have refreshed while we waited for the lock.
     const current = await opened.store.store.load(account.userId);
     if (current === undefined) throw notSignedIn(opened.name);
-    if (!isTokenExpired(current, buffer)) return current;
+    // Another process refreshed while we waited: use its set while it is valid, even inside
+    // the buffer (refreshing it again is what made short-lived tokens storm the provider).
+    if (seen !== undefined && current.accessToken !== seen.accessToken && isStillValid(current))
+      return current;
+    if (!isRefreshDue(current, buffer)) return current;
     if (!canRefresh(current)) {
       if (!isTokenExpired(current)) return current; // within the buffer, still usable
       throw notSignedIn(opened.name, 'The access token has expired and there is no refresh token');

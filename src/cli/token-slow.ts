@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { isTokenExpired, type OAuthTokenSet } from '../tokens/token-set.js';
+import { isRefreshDue } from '../tokens/refresh-due.js';
+import type { OAuthTokenSet } from '../tokens/token-set.js';
 import type { CliContext } from './context.js';
 import {
   loadActiveTokens,
@@ -19,9 +20,9 @@ export async function validTokensOf(
   opened: OpenedProfile,
 ): Promise<OAuthTokenSet> {
   const tokens = await loadActiveTokens(opened);
-  if (!isTokenExpired(tokens, await refreshBufferSeconds(context.env))) return tokens;
+  if (!isRefreshDue(tokens, await refreshBufferSeconds(context.env))) return tokens;
   const { refreshWithLock } = await import('./refresh.js');
-  return refreshWithLock(context, opened);
+  return refreshWithLock(context, opened, tokens);
 }
 
 /** Valid tokens of a profile's active account. */

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { isTokenExpired, type OAuthTokenSet } from '../../tokens/token-set.js';
+import { isRefreshDue } from '../../tokens/refresh-due.js';
+import type { OAuthTokenSet } from '../../tokens/token-set.js';
 import { parseCommandArgs } from '../args.js';
 import { readProfile } from '../config.js';
 import type { CliContext } from '../context.js';
@@ -19,8 +20,9 @@ export const help = `authflow token — print a valid access token (and nothing 
 
 Usage: authflow token [--profile <name>] [--json]
 
-Refreshes the token first when it expires within $AUTHFLOW_REFRESH_BUFFER_SECONDS (60).
-Two processes refreshing at once make one request to the provider. When no token can be
+Refreshes the token first when it expires within $AUTHFLOW_REFRESH_BUFFER_SECONDS (60),
+or within half its lifetime when that is shorter. Processes refreshing at once make one
+request to the provider. When no token can be
 had, prints one line on stderr saying what to do, and exits 1.
 
 Options:
@@ -38,7 +40,7 @@ export async function run(args: string[], context: CliContext): Promise<number> 
     const profile = await readProfile(context.configDir, name);
     if (profile?.store === 'file' && profile.activeAccount !== undefined) {
       const peeked = peekFileStore(tokensPath(context.configDir, name), profile.activeAccount);
-      if (peeked !== undefined && !isTokenExpired(peeked, 60)) tokens = peeked;
+      if (peeked !== undefined && !isRefreshDue(peeked, 60)) tokens = peeked;
     }
   }
   tokens ??= await (await import('../token-slow.js')).validTokens(context, name);
