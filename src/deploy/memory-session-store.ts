@@ -122,6 +122,14 @@ export class MemorySessionStore implements SessionStore {
     return token;
   }
 
+  async renewLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    const entry = this.#locks.get(key);
+    const now = Date.now();
+    if (entry === undefined || entry.value !== token || entry.expiresAtMs <= now) return false;
+    entry.expiresAtMs = now + ttlMs;
+    return true;
+  }
+
   async releaseLock(key: string, token: string): Promise<void> {
     if (this.#locks.get(key)?.value === token) this.#locks.delete(key);
   }

@@ -1,8 +1,8 @@
 /**
  * Deploy-mode state in Redis, shared by every worker and machine that points at it.
  * Sessions are one JSON string per key (a single `GET` per protected request); pending logins
- * are single use through `GETDEL` (Redis ≥ 6.2); locks are `SET NX PX` released by a
- * compare-and-delete script.
+ * are single use through `GETDEL` (Redis ≥ 6.2); locks are `SET NX PX` leases, renewed by a
+ * compare-and-expire script and released by a compare-and-delete script.
  *
  * @module
  */
@@ -21,6 +21,7 @@ export interface RedisSessionStoreOptions {
 }
 
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+const RENEW_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 const HIT = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n`;
 
 /** Keeps sessions, pending logins, rate-limit counters and refresh locks in Redis. */
@@ -80,6 +81,17 @@ export class RedisSessionStore implements SessionStore {
     const token = randomId(16);
     const ok = await this.#redis.set(`${this.#prefix}lock:${key}`, token, 'PX', ttlMs, 'NX');
     return ok === 'OK' ? token : undefined;
+  }
+
+  async renewLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    const renewed = await this.#redis.eval(
+      RENEW_LOCK,
+      1,
+      `${this.#prefix}lock:${key}`,
+      token,
+      String(Math.ceil(ttlMs)),
+    );
+    return Number(renewed) === 1;
   }
 
   async releaseLock(key: string, token: string): Promise<void> {

@@ -40,8 +40,17 @@ export interface SessionStore {
   takePendingLogin(state: string): Promise<PendingLogin | undefined>;
   /** Counts one hit on `key` in a fixed window of `windowSeconds`; resolves the count so far. */
   hit(key: string, windowSeconds: number): Promise<number>;
-  /** Takes the lock `key` for `ttlMs` if it is free; resolves an owner token, or `undefined` when taken. */
+  /**
+   * Takes the lock `key` for `ttlMs` (a short lease) if it is free; resolves an owner token, or
+   * `undefined` when taken. A lock whose lease ran out is free.
+   */
   acquireLock(key: string, ttlMs: number): Promise<string | undefined>;
+  /**
+   * Extends the lease of the lock `key` to `ttlMs` from now, if `token` still owns it (checked
+   * and extended atomically). Resolves `false` when it does not: the lease ran out first.
+   * The holder renews while it works, so a holder that dies loses the lock within one lease.
+   */
+  renewLock(key: string, token: string, ttlMs: number): Promise<boolean>;
   /** Releases the lock `key` if `token` still owns it. */
   releaseLock(key: string, token: string): Promise<void>;
   /** Whether the lock `key` is held. */

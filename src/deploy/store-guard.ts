@@ -91,6 +91,7 @@ export function guardSessionStore(
       'takePendingLogin',
       'hit',
       'acquireLock',
+      'renewLock',
       'releaseLock',
       'isLocked',
     ],
