@@ -32,7 +32,11 @@ export interface AuthState {
 export interface AuthClientOptions {
   /** Path of the auth routes on this origin. Default `'/auth'`. */
   basePath?: string;
-  /** Refresh this many seconds before the access token expires. Default 60. */
+  /**
+   * Refresh this many seconds before the access token expires. Default 60. Never more than half
+   * of the token's remaining lifetime is used, so short-lived tokens are refreshed at most once
+   * per half lifetime (the server refuses to refresh more often anyway).
+   */
   refreshBufferSeconds?: number;
   /** Refresh automatically before expiry. Default `true`. */
   autoRefresh?: boolean;
@@ -83,6 +87,20 @@ const SIGNED_OUT: AuthState = { authenticated: false, roles: [] };
 const MAX_TIMER_MS = 2_147_000_000;
 /** Wait before trying a failed automatic refresh again. */
 const RETRY_MS = 30_000;
+/**
+ * Shortest wait before an automatic refresh, so that no refresh loop can spin (the core's
+ * `MIN_REFRESH_DELAY_MS`; this module cannot import it: it is served to browsers on its own).
+ */
+const MIN_DELAY_MS = 1000;
+/** How far this browser's clock may be from the server's before the server's `Date` is used. */
+const CLOCK_TOLERANCE_MS = 2000;
+
+/** Now on the server's clock, from a response's `Date` header when ours is clearly off. */
+function serverNowMs(response: Response): number {
+  const local = Date.now();
+  const date = Date.parse(response.headers.get('date') ?? '');
+  return Number.isNaN(date) || Math.abs(date - local) <= CLOCK_TOLERANCE_MS ? local : date;
+}
 
 /** Creates a client for the auth routes under `basePath` on this origin. */
 export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
@@ -96,13 +114,22 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
   let state: AuthState | undefined;
   let loading: Promise<AuthState> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** When (this browser's clock, ms) the current access token is due for refresh. */
+  let dueAtMs: number | undefined;
 
   const emit = (name: string, detail: unknown) =>
     target.dispatchEvent(new CustomEvent(name, { detail }));
 
-  function setState(next: AuthState): AuthState {
+  /** `serverNow`: the server's time when it answered (epoch ms), to read `tokenExpiresAt` by. */
+  function setState(next: AuthState, serverNow = Date.now()): AuthState {
     const changed = JSON.stringify(next) !== JSON.stringify(state);
     state = next;
+    dueAtMs = undefined;
+    if (typeof next.tokenExpiresAt === 'number') {
+      // The rule of the core's `isRefreshDue`, with the lifetime known here: what remains of it.
+      const remaining = next.tokenExpiresAt * 1000 - serverNow;
+      dueAtMs = Date.now() + remaining - Math.min(buffer * 1000, Math.max(0, remaining) / 2);
+    }
     schedule();
     if (changed) {
       for (const listener of listeners) listener(next);
@@ -114,9 +141,8 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
   function schedule(): void {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    const expiresAt = state?.tokenExpiresAt;
-    if (!autoRefresh || !state?.authenticated || typeof expiresAt !== 'number') return;
-    const delay = Math.max(0, (expiresAt - buffer) * 1000 - Date.now());
+    if (!autoRefresh || !state?.authenticated || dueAtMs === undefined) return;
+    const delay = Math.max(MIN_DELAY_MS, dueAtMs - Date.now());
     timer = setTimeout(
       () => {
         if (delay > MAX_TIMER_MS) schedule();
@@ -148,6 +174,7 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
             tokenExpiresAt: body.tokenExpiresAt ?? null,
           }
         : SIGNED_OUT,
+      serverNowMs(response),
     );
   }
 
@@ -178,7 +205,7 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     const body = (await response.json()) as { expiresAt?: number | null };
     emit(AuthEvents.tokenRefresh, { expiresAt: body.expiresAt ?? null });
     const current = await getState();
-    return setState({ ...current, tokenExpiresAt: body.expiresAt ?? null });
+    return setState({ ...current, tokenExpiresAt: body.expiresAt ?? null }, serverNowMs(response));
   }
 
   async function logout(logoutOptions: LogoutOptions = {}): Promise<void> {
