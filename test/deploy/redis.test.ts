@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import type { AuthApp, AuthEnv } from '../../src/deploy/index.js';
+import { type AuthApp, type AuthEnv, RedisTokenStore } from '../../src/deploy/index.js';
 import { useRedis } from '../helpers/redis.js';
+import { makeDue } from '../helpers/token-age.js';
 import { BASE_URL, Browser, makeApp, useDevProvider } from './support/fixtures.js';
 
 describe('deploy mode over Redis (real redis-server)', () => {
@@ -49,6 +50,10 @@ describe('deploy mode over Redis (real redis-server)', () => {
       'tokens live as long',
     );
 
+    await makeDue(
+      new RedisTokenStore({ client: admin }),
+      (sessionKeys[0] as string).split(':').at(-1) as string,
+    );
     const refreshes = dev().tokenRequests.refresh_token;
     const answers = await Promise.all(
       Array.from({ length: 6 }, (_, i) => browser.post(i % 2 === 0 ? one : two, '/auth/refresh')),

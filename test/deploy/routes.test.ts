@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { MemorySessionStore, type PendingLogin } from '../../src/deploy/index.js';
 import { MemoryTokenStore } from '../../src/stores/memory.js';
+import { makeDue } from '../helpers/token-age.js';
 import {
   BASE_URL,
   Browser,
@@ -495,7 +496,7 @@ describe('deploy routes (memory stores, real provider)', () => {
     const browser = new Browser();
     await browser.signIn(auth, 'alice');
     const [sessionId] = await tokens.listKeys();
-    const before = await tokens.load(sessionId as string);
+    const before = await makeDue(tokens, sessionId as string);
     const refreshes = dev().tokenRequests.refresh_token;
     const answers = await Promise.all(
       Array.from({ length: 6 }, () => browser.post(auth, '/auth/refresh')),
@@ -511,13 +512,14 @@ describe('deploy routes (memory stores, real provider)', () => {
     assert.equal(typeof body.expiresAt, 'number');
     const rotated = await tokens.load(sessionId as string);
     assert.notEqual(rotated?.refreshToken, before?.refreshToken, 'rotated refresh token saved');
+    await makeDue(tokens, sessionId as string);
     assert.equal(
       (await browser.post(auth, '/auth/refresh')).status,
       200,
       'the rotated token works (the old one was never sent again)',
     );
     // The provider forgets the grant: the refresh answers 401 and the session ends.
-    const current = await tokens.load(sessionId as string);
+    const current = await makeDue(tokens, sessionId as string);
     await webProviderRevoke(current?.refreshToken as string);
     const rejected = await browser.post(auth, '/auth/refresh');
     assert.equal(rejected.status, 401);

@@ -18,6 +18,7 @@ import {
 import { SessionManager } from '../../src/session/session-manager.js';
 import type { HostileProvider, HostileReply } from '../helpers/hostile-provider.js';
 import { useRedis } from '../helpers/redis.js';
+import { makeDue } from '../helpers/token-age.js';
 import {
   assertJsonError,
   BASE_URL,
@@ -48,6 +49,7 @@ describe('deploy refresh (memory stores)', () => {
     const rig = deployRig(op);
     const browser = new DeployBrowser();
     await signIn(rig, browser);
+    await makeDue(rig.tokens, (await rig.tokens.listKeys())[0] as string);
     const cookie = browser.sessionCookie as string;
     bendRefresh(op, {
       status: 400,
@@ -86,7 +88,7 @@ describe('deploy refresh (memory stores)', () => {
     const browser = new DeployBrowser();
     await signIn(rig, browser);
     const [sessionId] = await rig.tokens.listKeys();
-    const stale = await rig.tokens.load(sessionId as string);
+    const stale = await makeDue(rig.tokens, sessionId as string);
     // Worker A: the app's own background job refreshing the same token set outside the
     // refresh route (a SessionManager over the same store, keyed by the session id).
     const workerA = new SessionManager({
@@ -116,6 +118,7 @@ describe('deploy refresh (memory stores)', () => {
     );
     // The next refresh sends A's new refresh token, never the stale one again.
     op.override('token', null);
+    await makeDue(rig.tokens, sessionId as string);
     const mark2 = op.requests.length;
     assert.equal((await browser.post(rig.app, '/auth/refresh')).status, 200);
     assert.deepEqual(refreshTokensSent(op, mark2), [rotatedByA.refreshToken]);
@@ -126,6 +129,7 @@ describe('deploy refresh (memory stores)', () => {
     const rig = deployRig(op);
     const browser = new DeployBrowser();
     await signIn(rig, browser);
+    await makeDue(rig.tokens, (await rig.tokens.listKeys())[0] as string);
     const before = await storedTokens(rig);
     const fresh = () => ({
       access_token: `at-${'n'.repeat(24)}`,
@@ -154,7 +158,7 @@ describe('deploy refresh (memory stores)', () => {
       assert.equal(refreshTokensSent(op, since).length, 1, `${label}: one request, no retry`);
       assert.equal((await browser.status(rig.app)).userId, 'user-1', `${label}: still signed in`);
     }
-    assert.equal(rig.tokens.saved.length, 1, 'only the sign-in ever saved tokens');
+    assert.equal(rig.tokens.saved.length, 2, 'only the sign-in (and makeDue) ever saved tokens');
     // The untouched set still works.
     op.override('token', null);
     assert.equal((await browser.post(rig.app, '/auth/refresh')).status, 200);
@@ -166,6 +170,7 @@ describe('deploy refresh (memory stores)', () => {
     const rig = deployRig(op);
     const browser = new DeployBrowser();
     await signIn(rig, browser);
+    await makeDue(rig.tokens, (await rig.tokens.listKeys())[0] as string);
     const before = await storedTokens(rig);
     const foreignIdToken = await op.signIdToken({}, { sub: 'mallory' });
     bendRefresh(op, {
@@ -239,7 +244,7 @@ describe('deploy refresh across two workers (Redis)', () => {
     })();
     try {
       for (const [round, worker] of [one, two, one, two].entries()) {
-        const before = await store.load(sessionId as string);
+        const before = await makeDue(store, sessionId as string);
         seen.push(before?.refreshToken as string);
         const since = op.requests.length;
         const response = await browser.post(worker, '/auth/refresh');
@@ -280,7 +285,7 @@ describe('deploy refresh across two workers (Redis)', () => {
     const browser = new DeployBrowser();
     await signInAt(op, one, browser);
     const [sessionId] = await store.listKeys();
-    const before = await store.load(sessionId as string);
+    const before = await makeDue(store, sessionId as string);
     // A slow provider, so that every request arrives while the first refresh is in flight.
     op.override('token', async () => {
       await sleep(300);

@@ -100,7 +100,8 @@ describe('SessionManager refresh against a hostile provider', () => {
     try {
       // The background refresh fires at once (the token is expired) and is refused.
       await session.saveTokens(tokens);
-      for (let i = 0; i < 100 && reauth.length === 0; i++) await sleep(10);
+      // (Timers wait at least MIN_REFRESH_DELAY_MS, 1 s.)
+      for (let i = 0; i < 500 && reauth.length === 0; i++) await sleep(10);
       assert.equal(reauth.length, 1, 'onReauthRequired called');
       assert.ok(reauth[0] instanceof TokenRefreshError);
       assert.equal(reauth[0].code, 'reauth_required');
