@@ -20,20 +20,24 @@ describe('device flow cancellation', () => {
     const authorization = await provider.startDeviceAuthorization?.();
     assert.ok(authorization);
     const controller = new AbortController();
-    let outcome = 'pending' as unknown;
+    const state: { outcome: unknown } = { outcome: 'pending' };
+    const current = (): unknown => state.outcome;
     const polling = authorization.poll(controller.signal).then(
       () => 'resolved',
       (error: unknown) => error,
     );
     polling.then((value) => {
-      outcome = value;
+      state.outcome = value;
     });
     await nextTurn();
-    assert.equal(outcome, 'pending', 'still waiting for the user');
+    assert.equal(state.outcome, 'pending', 'still waiting for the user');
     controller.abort(new Error('Ctrl-C'));
     // No timers: only already-queued callbacks run before these turns end.
     for (let i = 0; i < 5; i++) await nextTurn();
-    assert.ok(outcome instanceof AuthFlowCancelled, `settled as cancelled, got ${String(outcome)}`);
+    assert.ok(
+      current() instanceof AuthFlowCancelled,
+      `settled as cancelled, got ${String(current())}`,
+    );
     assert.equal(dev().tokenRequests.device_code, 0, 'no poll was sent');
   });
 });
