@@ -6,10 +6,13 @@
  *
  * @module
  */
+import { statSync } from 'node:fs';
 import type { CliContext, CommandModule } from './context.js';
 import { ExitCode, exitCodeFor, UsageError } from './exit.js';
 import { paint, processOutput } from './output.js';
 import paths from './paths.cjs';
+import { scrubSecretFromTitle } from './secret-input.js';
+import { terminalSafe } from './terminal-text.js';
 
 const { configDir } = paths;
 
@@ -46,12 +49,28 @@ Options for every command:
 
 Examples:
   authflow login --dev                       # try it: embedded provider, no credentials
-  authflow login --provider google --client-id ID --client-secret SECRET
+  authflow login --provider google --client-id ID --client-secret-stdin
   curl -H "Authorization: Bearer $(authflow token)" https://api.example.com/me
   authflow status --json
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 timed out, 4 cancelled.
 Config: $AUTHFLOW_CONFIG_DIR, else ~/.config/authflow (see docs/cli.md).`;
+
+/** A config dir that is a file (or under one) is a setting to fix, said once for every command. */
+function checkConfigDir(dir: string, env: NodeJS.ProcessEnv): void {
+  let problem: string | undefined;
+  try {
+    if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) problem = 'is a file';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+    problem = 'is under a file';
+  }
+  if (problem === undefined) return;
+  const from = env.AUTHFLOW_CONFIG_DIR ? 'AUTHFLOW_CONFIG_DIR' : 'the config directory';
+  throw new UsageError(
+    `The config directory ${dir} ${problem}, not a directory. ${env.AUTHFLOW_CONFIG_DIR ? 'Point AUTHFLOW_CONFIG_DIR at a directory (created when missing), or unset it.' : `Move that file away (${from} is created when missing).`}`,
+  );
+}
 
 async function version(): Promise<string> {
   const { readFile } = await import('node:fs/promises');
@@ -60,6 +79,8 @@ async function version(): Promise<string> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // First of all: other local users can read our command line.
+  const secretOnCommandLine = scrubSecretFromTitle(argv);
   const out = processOutput();
   const context: CliContext = { env: process.env, out, configDir: configDir() };
   const [first, ...rest] = argv;
@@ -93,10 +114,19 @@ async function main(argv: string[]): Promise<number> {
       out.out(command.help);
       return ExitCode.OK;
     }
+    checkConfigDir(context.configDir, context.env);
+    if (secretOnCommandLine) {
+      out.err(
+        'authflow: warning: --client-secret shows the secret to other users of this machine (process list) and keeps it in your shell history; it was removed from the process title. Use AUTHFLOW_CLIENT_SECRET or --client-secret-stdin instead.',
+      );
+    }
     return await command.run(args, context);
   } catch (error) {
     const code = exitCodeFor(error);
-    const message = error instanceof Error ? error.message : String(error);
+    // One line: an error text may carry a provider's words (the output layer strips escapes).
+    const message = terminalSafe(error instanceof Error ? error.message : String(error), {
+      newlines: false,
+    });
     out.err(`${paint(out.errColor, 'red', 'authflow:')} ${message}`);
     if ((error as { code?: unknown }).code === 'store_error' && /keychain/i.test(message)) {
       out.err('To keep tokens in a 0600 file instead, sign in with: authflow login --store file');
