@@ -6,6 +6,7 @@ import { providerConfiguration, type ResolvedOptions } from './configuration.js'
 import { Instrumentation } from './instrumentation.js';
 import { interactionRoutes } from './interactions.js';
 import { generateSigningKeys } from './keys.js';
+import { loadOidcProvider } from './load-oidc-provider.js';
 import { withoutProviderNotices } from './quiet.js';
 import type { DevProvider, DevProviderOptions, IntrospectionResult } from './types.js';
 
@@ -111,7 +112,7 @@ export async function startDevProvider(options: DevProviderOptions = {}): Promis
     throw new TypeError('startDevProvider: port must be a whole number from 0 to 65535.');
   }
   const [{ default: Provider }, jwks] = await Promise.all([
-    withoutProviderNotices(() => import('oidc-provider')),
+    loadOidcProvider(),
     generateSigningKeys(),
   ]);
 
