@@ -12,7 +12,7 @@ export async function loadOidcProvider(): Promise<typeof import('oidc-provider')
   } catch (error) {
     if (isMissing(error)) {
       throw new ConfigurationError(
-        'The development provider needs the package oidc-provider, which authflow does not install by itself. Install it next to authflow: npm install --save-dev oidc-provider',
+        'The development provider needs the package oidc-provider, which authflow does not install by itself. Install it where authflow is installed: npm install --save-dev oidc-provider (for a global authflow: npm install --global oidc-provider).',
         { cause: error },
       );
     }
