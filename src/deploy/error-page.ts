@@ -7,6 +7,7 @@
  */
 import { escapeHtml } from '../flow/html.js';
 import { type DeployError, deployErrorOf } from './http.js';
+import { safeReturnTo } from './return-to.js';
 
 /**
  * The page's only style. Its hash is in the CSP (no 'unsafe-inline'); a test checks that the
@@ -69,8 +70,10 @@ function copyFor(error: DeployError['error']): { title: string; ways: Way[] } {
     case 'exchange_failed':
     case 'provider_unavailable':
       return { title: 'Sign-in did not complete', ways: ['signInAgain', 'home'] };
-    case 'store_unavailable':
     case 'rate_limited':
+      return { title: 'Too many attempts', ways: ['tryAgain', 'home'] };
+    case 'store_unavailable':
+      return { title: 'Temporarily unavailable', ways: ['tryAgain', 'home'] };
     case 'internal_error':
       return { title: 'Something went wrong', ways: ['tryAgain', 'home'] };
     case 'not_found':
@@ -83,12 +86,13 @@ function copyFor(error: DeployError['error']): { title: string; ways: Way[] } {
 
 function errorPageHtml(request: Request, error: DeployError, basePath: string): string {
   const url = new URL(request.url);
-  const here = `${url.pathname}${url.search}`;
+  // This page again, as a same-origin path: never `//host`, which a browser reads as another site.
+  const here = safeReturnTo(`${url.pathname}${url.search}`, url.origin);
   // Back to this page after signing in, unless this page is one of the auth routes.
   const onAuthRoute = url.pathname === basePath || url.pathname.startsWith(`${basePath}/`);
   const login = `${basePath}/login`;
   const signIn =
-    onAuthRoute || request.method !== 'GET'
+    onAuthRoute || request.method !== 'GET' || here === undefined
       ? login
       : `${login}?returnTo=${encodeURIComponent(here)}`;
   const { title, ways } = copyFor(error.error);
@@ -97,7 +101,7 @@ function errorPageHtml(request: Request, error: DeployError, basePath: string): 
     signInAgain: `<a id="sign-in" href="${escapeHtml(onAuthRoute ? login : signIn)}">${
       error.error === 'forbidden' ? 'Sign in as someone else' : 'Sign in again'
     }</a>`,
-    tryAgain: `<a id="try-again" href="${escapeHtml(request.method === 'GET' ? here : '/')}">Try again</a>`,
+    tryAgain: `<a id="try-again" href="${escapeHtml(request.method === 'GET' ? (here ?? '/') : '/')}">Try again</a>`,
     home: '<a id="home" href="/">Go to the home page</a>',
   };
   return `<!DOCTYPE html>

@@ -7,7 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import { Hono } from 'hono';
 import { startWebExample } from '../../examples/web/app.js';
 import { PAGE_STYLE, PAGE_STYLE_HASH } from '../../src/deploy/error-page.js';
-import { type AuthApp, type AuthEnv, createAuthApp } from '../../src/deploy/index.js';
+import {
+  type AuthApp,
+  type AuthEnv,
+  createAuthApp,
+  MemorySessionStore,
+} from '../../src/deploy/index.js';
 import { type RunningServer, serve } from '../../src/node/index.js';
 import { signInAtDevProvider, useBrowser, withPage } from '../helpers/browser.js';
 import { httpRequest, type RawResponse } from '../helpers/http.js';
@@ -15,6 +20,15 @@ import { SECRET, signInOverHttp, useDevProvider, webProvider } from './support/f
 
 const NAVIGATE = { 'sec-fetch-mode': 'navigate', accept: 'text/html,application/xhtml+xml' };
 const HOSTILE_ROLE = '<img src=x onerror=alert(1)>"';
+
+/** A session store that can be switched off, as a Redis that went away. */
+class SwitchableStore extends MemorySessionStore {
+  down = false;
+  override async get(sessionId: string) {
+    if (this.down) throw new Error('connection refused');
+    return super.get(sessionId);
+  }
+}
 
 function cookiesOf(response: RawResponse): string {
   const set = response.headers['set-cookie'] ?? [];
@@ -40,13 +54,19 @@ describe('deploy error pages over real HTTP', () => {
   let server: RunningServer;
   let auth: AuthApp;
   let port: number;
+  const store = new SwitchableStore();
   before(async () => {
     let app: Hono<AuthEnv> | undefined;
     server = await serve({
       fetch: (request, env) => app?.fetch(request, env) ?? new Response(null, { status: 503 }),
     });
     port = Number(new URL(server.url).port);
-    auth = createAuthApp({ provider: webProvider(dev()), secret: SECRET, baseUrl: server.url });
+    auth = createAuthApp({
+      provider: webProvider(dev()),
+      secret: SECRET,
+      baseUrl: server.url,
+      sessionStore: store,
+    });
     app = new Hono<AuthEnv>();
     app.use(auth.middleware());
     app.get('/admin', auth.requireRole(HOSTILE_ROLE), (c) => c.text('admin'));
@@ -134,6 +154,25 @@ describe('deploy error pages over real HTTP', () => {
     const api = await httpRequest(port, '/private', { headers: { 'sec-fetch-mode': 'cors' } });
     assert.equal(api.status, 401);
     assert.equal(JSON.parse(api.body).error, 'not_authenticated');
+  });
+
+  it('a store that is down: "Temporarily unavailable", try this page again, never another site', async () => {
+    const cookie = await signIn('carol');
+    store.down = true;
+    try {
+      const page = await httpRequest(port, '/private?a=1', { headers: { ...NAVIGATE, cookie } });
+      assertPage(page, 503, 'store_unavailable');
+      assert.equal(page.headers['retry-after'], '1');
+      assert.match(page.body, /<h1>Temporarily unavailable<\/h1>/);
+      assert.match(page.body, /<a id="try-again" href="&#47;private\?a&#61;1">Try again<\/a>/);
+      // `//evil.example/x` would be another site as a link: the page offers "/" instead.
+      const odd = await httpRequest(port, '//evil.example/x', { headers: { ...NAVIGATE, cookie } });
+      assertPage(odd, 503, 'store_unavailable');
+      assert.match(odd.body, /<a id="try-again" href="&#47;">Try again<\/a>/);
+      assert.doesNotMatch(odd.body, /evil/);
+    } finally {
+      store.down = false;
+    }
   });
 
   it('the CSP hash is the hash of the style the page carries', () => {
