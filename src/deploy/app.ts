@@ -6,6 +6,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { AuthContext } from './context.js';
+import { forRequest } from './error-page.js';
 import { type AuthEnv, createHonoMiddleware, type ProtectedHandler } from './hono.js';
 import { errorResponse, storeUnavailable } from './http.js';
 import { type AuthAppOptions, resolveOptions } from './options.js';
@@ -87,6 +88,10 @@ export function createAuthApp(options: AuthAppOptions): AuthApp {
   const { basePath } = resolved;
 
   async function handle(request: Request, env?: unknown): Promise<Response> {
+    return forRequest(request, await answer(request, env), basePath);
+  }
+
+  async function answer(request: Request, env?: unknown): Promise<Response> {
     let route = 'unknown';
     try {
       if (request.url.length > MAX_URL_LENGTH) {

@@ -11,6 +11,7 @@ export type ProtectedHandler = (
   session: UserSession,
 ) => Response | Promise<Response>;
 
+import { forRequest, isNavigation } from './error-page.js';
 import { errorResponse, storeUnavailable } from './http.js';
 import type { UserSession } from './session.js';
 import { StoreUnavailableError } from './store-guard.js';
@@ -38,9 +39,13 @@ type Outcome = ReturnType<MiddlewareHandler<AuthEnv>>;
 export function createHonoMiddleware(deps: HonoDeps) {
   const prefix = `${deps.basePath}/`;
 
+  /** A refusal as `c`'s request should get it: a page for a browser navigation, else JSON. */
+  const refuse = (c: Context<AuthEnv>, response: Response) =>
+    forRequest(c.req.raw, response, deps.basePath);
+
   /** 503 when the store is down; any other error is the app's and goes on to Hono. */
-  function storeDown(error: unknown): Response {
-    if (error instanceof StoreUnavailableError) return storeUnavailable();
+  function storeDown(c: Context<AuthEnv>, error: unknown): Response {
+    if (error instanceof StoreUnavailableError) return refuse(c, storeUnavailable());
     throw error;
   }
 
@@ -60,7 +65,7 @@ export function createHonoMiddleware(deps: HonoDeps) {
     try {
       session = deps.readSession(c.req.raw);
     } catch (error) {
-      return storeDown(error);
+      return storeDown(c, error);
     }
     const store = (loaded: UserSession | null) => {
       c.set('session', loaded);
@@ -68,7 +73,7 @@ export function createHonoMiddleware(deps: HonoDeps) {
     };
     if (!(session instanceof Promise)) return store(session);
     // `then` flattens a Promise that `use` returns; TypeScript cannot see that for a generic R.
-    return session.then(store, storeDown) as Promise<Awaited<R> | Response>;
+    return session.then(store, (error) => storeDown(c, error)) as Promise<Awaited<R> | Response>;
   }
 
   /** A middleware that runs `check` with the session and goes on unless it answers. */
@@ -93,7 +98,7 @@ export function createHonoMiddleware(deps: HonoDeps) {
         headers: { location: `${prefix}login?returnTo=${returnTo}`, 'cache-control': 'no-store' },
       });
     }
-    return errorResponse(401, 'not_authenticated', 'Not signed in. Sign in first.');
+    return refuse(c, errorResponse(401, 'not_authenticated', 'Not signed in. Sign in first.'));
   };
 
   return {
@@ -115,10 +120,9 @@ export function createHonoMiddleware(deps: HonoDeps) {
       return guarded((c, session) => {
         if (session === null) return unauthenticated(c);
         if (!roles.some((role) => session.roles.includes(role))) {
-          return errorResponse(
-            403,
-            'forbidden',
-            `This needs one of the roles: ${roles.join(', ')}.`,
+          return refuse(
+            c,
+            errorResponse(403, 'forbidden', `This needs one of the roles: ${roles.join(', ')}.`),
           );
         }
         return undefined;
@@ -128,10 +132,13 @@ export function createHonoMiddleware(deps: HonoDeps) {
       return guarded((c, session) => {
         if (session === null) return unauthenticated(c);
         if (!permissions.every((permission) => deps.hasPermission(session, permission))) {
-          return errorResponse(
-            403,
-            'forbidden',
-            `This needs the permissions: ${permissions.join(', ')}.`,
+          return refuse(
+            c,
+            errorResponse(
+              403,
+              'forbidden',
+              `This needs the permissions: ${permissions.join(', ')}.`,
+            ),
           );
         }
         return undefined;
@@ -140,10 +147,7 @@ export function createHonoMiddleware(deps: HonoDeps) {
   };
 }
 
-/** A browser navigation (wants HTML), as opposed to an API call (wants JSON). */
+/** A browser navigation that can follow a redirect to the login and back (GET or HEAD). */
 function isPageRequest(request: Request): boolean {
-  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
-  const mode = request.headers.get('sec-fetch-mode');
-  if (mode !== null) return mode === 'navigate';
-  return (request.headers.get('accept') ?? '').includes('text/html');
+  return (request.method === 'GET' || request.method === 'HEAD') && isNavigation(request);
 }

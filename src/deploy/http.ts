@@ -1,6 +1,7 @@
 /**
  * Response helpers: every answer of the auth routes is JSON `{ error, errorDescription }` on
- * failure, never cached, never sniffed, and never carries internals.
+ * failure (a page for a browser navigation), never cached, never sniffed, and never carries
+ * internals.
  *
  * @module
  */
@@ -41,14 +42,35 @@ export function json(body: unknown, status = 200, headers: HeadersInit = {}): Re
   return response;
 }
 
-/** A JSON error `{ error, errorDescription }`. The description is ours, never a provider's text. */
+/** What a deploy error answer says, kept for turning it into a page (see error-page.ts). */
+export interface DeployError {
+  status: number;
+  error: DeployErrorCode;
+  errorDescription: string;
+}
+
+// Which responses are our errors, so that the answer can become a page for a browser
+// navigation at the one place that knows the request, without parsing the body back.
+const deployErrors = new WeakMap<Response, DeployError>();
+
+/**
+ * A JSON error `{ error, errorDescription }`. The description is ours, never a provider's text.
+ * A browser navigation gets it as a page instead (`forRequest` in error-page.ts).
+ */
 export function errorResponse(
   status: number,
   error: DeployErrorCode,
   errorDescription: string,
   headers: HeadersInit = {},
 ): Response {
-  return json({ error, errorDescription }, status, headers);
+  const response = json({ error, errorDescription }, status, headers);
+  deployErrors.set(response, { status, error, errorDescription });
+  return response;
+}
+
+/** The error `response` carries, when {@link errorResponse} made it. */
+export function deployErrorOf(response: Response): DeployError | undefined {
+  return deployErrors.get(response);
 }
 
 /** A 302 redirect with security headers. */

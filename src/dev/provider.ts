@@ -6,6 +6,7 @@ import { providerConfiguration, type ResolvedOptions } from './configuration.js'
 import { Instrumentation } from './instrumentation.js';
 import { interactionRoutes } from './interactions.js';
 import { generateCookieKeys, generateSigningKeys } from './keys.js';
+import { loadOidcProvider } from './load-oidc-provider.js';
 import { withoutProviderNotices } from './quiet.js';
 import { type DevKeys, fileAdapter, loadOrCreateKeys } from './state.js';
 import type { DevProvider, DevProviderOptions, IntrospectionResult } from './types.js';
@@ -122,7 +123,7 @@ export async function startDevProvider(options: DevProviderOptions = {}): Promis
       : await loadOrCreateKeys(options.stateDir, options.webClientSecret);
   const settings = resolveOptions(options, keys);
   const [{ default: Provider }, jwks] = await Promise.all([
-    withoutProviderNotices(() => import('oidc-provider')),
+    loadOidcProvider(),
     keys?.jwks ?? generateSigningKeys(),
   ]);
 

@@ -93,7 +93,7 @@ describe('deploy mode in a real browser', () => {
         const response = await victim.goto(callbackUrl);
         assert.ok(response);
         assert.equal(response.status(), 400);
-        assert.equal((await response.json()).error, 'login_binding_failed');
+        assert.equal(await victim.textContent('#code'), 'login_binding_failed'); // the error page
         assert.equal(
           (await context.cookies(example.url)).some((c) => c.name === 'authflow_session'),
           false,
