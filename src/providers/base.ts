@@ -18,6 +18,7 @@ import {
   TokenRefreshError,
 } from '../errors.js';
 import { nowSeconds, type OAuthTokenSet } from '../tokens/token-set.js';
+import { clientSecretBasic } from './client-auth.js';
 import { type ProviderOperation, toAuthflowError } from './error-mapping.js';
 import {
   abortable,
@@ -200,8 +201,8 @@ export abstract class BaseProvider implements OAuthProvider {
     const secret = this.#clientSecret;
     if (secret === undefined || this.#authMethod === 'none') return client.None();
     if (this.#authMethod === 'client_secret_post') return client.ClientSecretPost(secret);
-    if (this.#authMethod === 'client_secret_basic') return client.ClientSecretBasic(secret);
-    const basic = client.ClientSecretBasic(secret);
+    if (this.#authMethod === 'client_secret_basic') return clientSecretBasic(secret);
+    const basic = clientSecretBasic(secret);
     const post = client.ClientSecretPost(secret);
     return (as, metadata, body, headers) => {
       const supported = as.token_endpoint_auth_methods_supported;

@@ -121,6 +121,15 @@ export function toAuthflowError(
         { ...base, ...providerErrorFields, code: ErrorCodes.REAUTH_REQUIRED },
       );
     }
+    if (found.kind === 'http_status' && found.status === 400) {
+      // RFC 6749 §5.2 answers a bad grant with 400; some servers (authlib-based, Glewlwyd)
+      // send it with no JSON body. The request itself was well formed, so the 400 can only be
+      // about the refresh token: retrying would fail the same way forever.
+      return new TokenRefreshError(
+        'The provider rejected the refresh token (HTTP 400 without an error body). The user must sign in again.',
+        { ...base, code: ErrorCodes.REAUTH_REQUIRED },
+      );
+    }
     return new TokenRefreshError(
       `Refreshing the tokens failed: ${explain(found, context, 'token')}`,
       { ...base, ...providerErrorFields, code: ErrorCodes.REFRESH_FAILED },
@@ -242,9 +251,24 @@ function validationError(
   );
 }
 
-/** An OAuth error answer is the provider refusing; anything else, the provider not being usable. */
+/**
+ * An OAuth error answer, or a 4xx status with any body, is the provider refusing the request:
+ * trying again later would not change it. 408, 429, 5xx, network failures and timeouts are the
+ * provider not being usable right now.
+ */
 function refusedOrUnavailable(found: Classified): ErrorCode {
-  return found.kind === 'oauth_error' ? ErrorCodes.PROVIDER_ERROR : ErrorCodes.PROVIDER_UNAVAILABLE;
+  if (found.kind === 'oauth_error') return ErrorCodes.PROVIDER_ERROR;
+  const status = found.status ?? 0;
+  if (
+    found.kind === 'http_status' &&
+    status >= 400 &&
+    status < 500 &&
+    status !== 408 &&
+    status !== 429
+  ) {
+    return ErrorCodes.PROVIDER_ERROR;
+  }
+  return ErrorCodes.PROVIDER_UNAVAILABLE;
 }
 
 function capitalize(text: string): string {
