@@ -26,23 +26,23 @@ export function isSameOriginRequest(
   }
   if (origin !== null) return false;
   const referer = request.headers.get('referer');
-  if (referer === null) return false;
-  const from = refererOrigin(referer);
-  return from !== undefined && allowedOrigins.has(from);
+  return referer !== null && allowedOrigins.has(refererOrigin(referer));
 }
 
 function refererAllowedOrAbsent(request: Request, allowedOrigins: ReadonlySet<string>): boolean {
   const referer = request.headers.get('referer');
-  if (referer === null) return true;
-  const origin = refererOrigin(referer);
-  return origin !== undefined && allowedOrigins.has(origin);
+  return referer === null || allowedOrigins.has(refererOrigin(referer));
 }
 
-function refererOrigin(referer: string): string | undefined {
-  // URL.parse (Node 22+) is not in Node 20; a Referer is at most a few KB (header limits).
-  try {
-    return new URL(referer).origin;
-  } catch {
-    return undefined;
-  }
+/**
+ * The origin part of a Referer: everything before the path. A browser's Referer is a
+ * serialised URL (lower-case scheme and host, no default port, a path of at least `/`), so
+ * this is exactly the origin it names; anything else yields text that matches no allowed
+ * origin. No URL parsing: that costs tens of times more on hostile text (`http://a@@@…`).
+ */
+function refererOrigin(referer: string): string {
+  const authority = referer.indexOf('://');
+  if (authority < 0) return '';
+  const path = referer.indexOf('/', authority + 3);
+  return path < 0 ? referer : referer.slice(0, path);
 }
