@@ -23,7 +23,7 @@ export interface MemorySessionStoreOptions {
   onSessionEnd?: (sessionId: string) => void;
 }
 
-/** Most rate-limit counters kept at once (one per client IP and window). */
+/** Most rate-limit counters kept at once (one per client and window). */
 const MAX_COUNTERS = 100_000;
 
 interface Expiring<T> {

@@ -46,6 +46,12 @@ async function startSite(): Promise<{
     async fetch(request, env) {
       const path = new URL(request.url).pathname;
       if (path === '/' || app === undefined) return formPage('/auth/logout');
+      if (path === '/sandboxed') {
+        // The app's own origin, but a sandboxed document: its origin is opaque.
+        const page = formPage('/auth/logout');
+        page.headers.set('content-security-policy', 'sandbox allow-forms');
+        return page;
+      }
       const response = await app.fetch(request, env);
       if (request.method === 'POST') {
         seen.push({
@@ -101,7 +107,7 @@ describe('same-origin check with real forms (issue 8)', () => {
     }
   });
 
-  it('R8-DEP-02b the same form on another origin (Origin: null, Sec-Fetch-Site: cross-site) is still refused', async () => {
+  it('R8-DEP-02b the same form on another origin, or in a sandboxed document (Origin: null, Sec-Fetch-Site: cross-site), is still refused', async () => {
     const site = await startSite();
     // Another origin (another site, even): localhost vs 127.0.0.1, same port.
     const foreign = await serve({ fetch: () => formPage(`${site.url}/auth/logout`) });
@@ -122,6 +128,15 @@ describe('same-origin check with real forms (issue 8)', () => {
         const last = site.seen.at(-1);
         assert.equal(last?.origin, 'null');
         assert.notEqual(last?.fetchSite, 'same-origin');
+        // A sandboxed document served by the app itself (opaque origin).
+        await page.goto(`${site.url}/sandboxed`);
+        const [sandboxed] = await Promise.all([
+          page.waitForResponse((r) => r.url() === `${site.url}/auth/logout`),
+          page.click('#out'),
+        ]);
+        assert.equal(sandboxed.status(), 403);
+        assert.equal(site.seen.at(-1)?.origin, 'null');
+        assert.notEqual(site.seen.at(-1)?.fetchSite, 'same-origin');
       });
       assert.equal((await user.status(site.rig.app)).userId, 'user-1', 'still signed in');
     } finally {
