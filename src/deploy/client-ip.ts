@@ -58,6 +58,9 @@ export function clientAddress(
  */
 export function addressKey(address: string | undefined): string | undefined {
   if (address === undefined || address.length > MAX_ADDRESS) return undefined;
+  // Some proxies add the client's port: `203.0.113.7:51234`, `[2001:db8::1]:51234`.
+  const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$|^\[([^\]]+)\]:\d{1,5}$/.exec(address);
+  if (withPort !== null) address = (withPort[1] ?? withPort[2]) as string;
   const ipv4 = canonicalIpv4(address);
   if (ipv4 !== undefined) return `ip:${ipv4}`;
   const groups = ipv6Groups(address);

@@ -224,6 +224,8 @@ describe('login rate limits and the pending-login cap (issue 8)', () => {
     assert.equal(addressKey('[2001:db8:1:2::1%eth0]'), 'ip6:2001:db8:1:2::/64');
     assert.equal(addressKey('::ffff:192.0.2.7'), 'ip:192.0.2.7');
     assert.equal(addressKey('::ffff:c000:207'), 'ip:192.0.2.7');
+    assert.equal(addressKey('192.0.2.7:51234'), 'ip:192.0.2.7');
+    assert.equal(addressKey('[2001:db8:1:2::1]:51234'), 'ip6:2001:db8:1:2::/64');
     for (const bad of [
       '',
       'unknown',
