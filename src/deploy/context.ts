@@ -6,8 +6,8 @@
  */
 import { MemoryTokenStore } from '../stores/memory.js';
 import type { TokenStore } from '../stores/types.js';
-import { readSingleCookie, serializeCookie } from './cookies.js';
-import { ValueSigner } from './crypto.js';
+import { readCookieOnce, serializeCookie } from './cookies.js';
+import { type SignaturePurpose, ValueSigner } from './crypto.js';
 import { MemorySessionStore } from './memory-session-store.js';
 import type { ResolvedOptions } from './options.js';
 import { BOUNDED_REDIS_OPTIONS, createRedisClient, handleRedisErrors } from './redis-client.js';
@@ -19,6 +19,9 @@ import { guardSessionStore, guardTokenStore, StoreUnavailableError } from './sto
 
 /** Lifetime of a pending login and of its binding cookie, in seconds. */
 export const PENDING_LOGIN_TTL = 600;
+
+/** Most values of one cookie name that are verified (a browser holds a few dozen cookies per site). */
+const MAX_DUPLICATE_COOKIES = 16;
 
 /** The stores behind an auth app. */
 export interface Stores {
@@ -58,14 +61,41 @@ export class AuthContext {
 
   /**
    * The id in the request's session cookie when its signature is valid, else `undefined`.
-   * A missing, duplicated, oversized, tampered, foreign or wrong-purpose cookie all give
-   * `undefined`, without a store lookup. Synchronous for a cookie verified before (a returning
-   * session, the common case); a Promise when Web Crypto has to check it.
+   * A missing, oversized, tampered, foreign or wrong-purpose cookie all give `undefined`,
+   * without a store lookup. Synchronous for a cookie verified before (a returning session, the
+   * common case); a Promise when Web Crypto has to check it. A cookie sent several times (one
+   * planted next to the real one) gives the one that verifies, or when several do, the one
+   * whose session is live: a planted cookie can neither lock the user out nor be chosen over
+   * the user's own session.
    */
   sessionIdFrom(request: Request): string | undefined | Promise<string | undefined> {
-    const raw = readSingleCookie(request, this.options.cookieName);
+    const raw = readCookieOnce(request, this.options.cookieName);
     if (raw === undefined) return undefined;
+    if (typeof raw !== 'string') return this.#liveSessionIdAmong(raw);
     return this.signer.verifiedBefore('session', raw) ?? this.signer.verify('session', raw);
+  }
+
+  /** Every session id in the request's session cookies whose signature is valid. */
+  async sessionIdsFrom(request: Request): Promise<string[]> {
+    const raw = readCookieOnce(request, this.options.cookieName);
+    return raw === undefined ? [] : this.#verifyAll('session', raw);
+  }
+
+  async #liveSessionIdAmong(values: string[]): Promise<string | undefined> {
+    const ids = await this.#verifyAll('session', values);
+    if (ids.length <= 1) return ids[0];
+    const { sessions } = await this.stores();
+    const live: string[] = [];
+    for (const id of ids) if ((await sessions.get(id))?.sessionId === id) live.push(id);
+    // Two live sessions in one browser: nothing tells the user's from a planted one.
+    return live.length === 1 ? live[0] : undefined;
+  }
+
+  /** The distinct values inside `raw` (one or several signed texts) that verify for `purpose`. */
+  async #verifyAll(purpose: SignaturePurpose, raw: string | string[]): Promise<string[]> {
+    const texts = typeof raw === 'string' ? [raw] : raw.slice(0, MAX_DUPLICATE_COOKIES);
+    const values = await Promise.all(texts.map((text) => this.signer.verify(purpose, text)));
+    return [...new Set(values.filter((value) => value !== undefined))];
   }
 
   /**
@@ -140,10 +170,14 @@ export class AuthContext {
     );
   }
 
-  /** The binding secret in the request's login-binding cookie when its signature is valid. */
-  async bindingSecretFrom(request: Request): Promise<string | undefined> {
-    const raw = readSingleCookie(request, this.options.bindingCookieName);
-    return raw === undefined ? undefined : this.signer.verify('login-binding', raw);
+  /**
+   * The binding secrets in the request's login-binding cookies whose signature is valid: one
+   * normally, several when a cookie was planted next to the real one (the callback accepts the
+   * one its pending login is bound to).
+   */
+  async bindingSecretsFrom(request: Request): Promise<string[]> {
+    const raw = readCookieOnce(request, this.options.bindingCookieName);
+    return raw === undefined ? [] : this.#verifyAll('login-binding', raw);
   }
 
   /** Reports an error to the app's `onError`, never letting the hook itself break a request. */

@@ -36,13 +36,45 @@ export function readSingleCookie(request: Request, name: string): string | undef
   return count === 1 ? found : undefined;
 }
 
-/** Calls `onValue` with each value sent under `name` in a Cookie header, in order. */
+/**
+ * The value sent under `name` when it is sent once, every distinct value in order when it is
+ * sent several times (a cookie planted from a sibling subdomain or under another path next to
+ * the real one: the caller keeps the one whose signature verifies), `undefined` when absent.
+ * One scan; an array only in the rare duplicate case.
+ */
+export function readCookieOnce(request: Request, name: string): string | string[] | undefined {
+  const header = request.headers.get('cookie');
+  if (header === null || header.length > MAX_COOKIE_HEADER) return undefined;
+  let found: string | string[] | undefined;
+  let seen: Set<string> | undefined;
+  forEachCookie(header, name, (value) => {
+    if (found === undefined) {
+      found = value;
+    } else if (typeof found === 'string') {
+      if (found !== value) found = [found, value];
+    } else {
+      seen ??= new Set(found);
+      if (!seen.has(value)) {
+        seen.add(value);
+        found.push(value);
+      }
+    }
+  });
+  return found;
+}
+
+/**
+ * Calls `onValue` with each value sent under `name` in a Cookie header, in order. Linear in
+ * the header: the next `=` is searched for once and reused, never re-scanned for each of
+ * many `;`-separated parts that have none (`a;a;a;…;x=1` once made this quadratic).
+ */
 function forEachCookie(header: string, name: string, onValue: (value: string) => void): void {
   let start = 0;
-  while (start < header.length) {
+  let eq = header.indexOf('=');
+  while (start < header.length && eq >= 0) {
     let end = header.indexOf(';', start);
     if (end < 0) end = header.length;
-    const eq = header.indexOf('=', start);
+    if (eq < start) eq = header.indexOf('=', start);
     if (eq >= 0 && eq < end && header.slice(start, eq).trim() === name) {
       let value = header.slice(eq + 1, end).trim();
       if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {

@@ -5,13 +5,17 @@
  * @module
  */
 import { nowSeconds } from '../tokens/token-set.js';
-import { randomId } from './crypto.js';
+import { randomId, timingSafeEqualStrings } from './crypto.js';
 import { parseUserSession, type UserSession } from './session.js';
 import type { PendingLogin, SessionStore } from './session-store.js';
 
 /** Options of {@link MemorySessionStore}. */
 export interface MemorySessionStoreOptions {
-  /** Most pending logins kept at once; the oldest are dropped beyond it. Default 10000. */
+  /**
+   * Most pending logins kept at once. Beyond it the oldest login of the client holding the
+   * most is dropped (see `putPendingLogin`'s `client`), so one client cannot push out other
+   * users' sign-ins in flight. Default 10000.
+   */
   maxPendingLogins?: number;
   /** Most sessions kept at once; the oldest are dropped beyond it. Default 100000. */
   maxSessions?: number;
@@ -19,7 +23,7 @@ export interface MemorySessionStoreOptions {
   onSessionEnd?: (sessionId: string) => void;
 }
 
-/** Most rate-limit counters kept at once (one per client IP and window). */
+/** Most rate-limit counters kept at once (one per client and window). */
 const MAX_COUNTERS = 100_000;
 
 interface Expiring<T> {
@@ -27,12 +31,17 @@ interface Expiring<T> {
   expiresAtMs: number;
 }
 
+/** The client of pending logins put without one. */
+const NO_CLIENT = '';
+
 /** Keeps sessions, pending logins, rate-limit counters and refresh locks in memory, bounded. */
 export class MemorySessionStore implements SessionStore {
   // Deep-frozen copies, handed out as they are: callers cannot change stored state, and a read
   // costs no copy (a JSON.parse per read was the largest cost of a protected request).
   readonly #sessions = new Map<string, { session: UserSession; expiresAt: number }>();
-  readonly #pending = new Map<string, Expiring<PendingLogin>>();
+  readonly #pending = new Map<string, Expiring<PendingLogin> & { client: string }>();
+  /** Client → the states of its pending logins, oldest first. */
+  readonly #pendingByClient = new Map<string, Set<string>>();
   readonly #hits = new Map<string, Expiring<number>>();
   readonly #locks = new Map<string, Expiring<string>>();
   readonly #maxPending: number;
@@ -82,21 +91,59 @@ export class MemorySessionStore implements SessionStore {
     return this.#sessions.delete(sessionId);
   }
 
-  async putPendingLogin(login: PendingLogin, ttlSeconds: number): Promise<void> {
+  async putPendingLogin(login: PendingLogin, ttlSeconds: number, client?: string): Promise<void> {
     this.#sweep();
+    const owner = client ?? NO_CLIENT;
+    this.#deletePending(login.state);
     this.#pending.set(login.state, {
       value: structuredClone(login),
       expiresAtMs: Date.now() + ttlSeconds * 1000,
+      client: owner,
     });
-    while (this.#pending.size > this.#maxPending) {
-      this.#pending.delete(this.#pending.keys().next().value as string);
-    }
+    const states = this.#pendingByClient.get(owner) ?? new Set<string>();
+    this.#pendingByClient.set(owner, states);
+    states.add(login.state);
+    while (this.#pending.size > this.#maxPending) this.#deletePending(this.#evictionVictim());
   }
 
-  async takePendingLogin(state: string): Promise<PendingLogin | undefined> {
+  async takePendingLogin(
+    state: string,
+    bindingHash: string,
+  ): Promise<PendingLogin | 'unbound' | undefined> {
     const entry = this.#pending.get(state);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAtMs <= Date.now()) {
+      this.#deletePending(state);
+      return undefined;
+    }
+    // Checked before it is taken: another browser's callback leaves it for its owner.
+    if (!timingSafeEqualStrings(entry.value.bindingHash, bindingHash)) return 'unbound';
+    this.#deletePending(state);
+    return entry.value;
+  }
+
+  /**
+   * The state of the pending login to drop at the cap: the oldest of the client holding the
+   * most. Only when every client holds one (a flood from as many addresses as the cap) is it
+   * simply the oldest.
+   */
+  #evictionVictim(): string {
+    let heaviest: Set<string> | undefined;
+    for (const states of this.#pendingByClient.values()) {
+      if (heaviest === undefined || states.size > heaviest.size) heaviest = states;
+    }
+    if (heaviest !== undefined && heaviest.size > 1)
+      return heaviest.values().next().value as string;
+    return this.#pending.keys().next().value as string;
+  }
+
+  #deletePending(state: string): void {
+    const entry = this.#pending.get(state);
+    if (entry === undefined) return;
     this.#pending.delete(state);
-    return entry !== undefined && entry.expiresAtMs > Date.now() ? entry.value : undefined;
+    const states = this.#pendingByClient.get(entry.client);
+    states?.delete(state);
+    if (states?.size === 0) this.#pendingByClient.delete(entry.client);
   }
 
   async hit(key: string, windowSeconds: number): Promise<number> {
@@ -148,7 +195,10 @@ export class MemorySessionStore implements SessionStore {
     const now = Date.now();
     if (now - this.#lastSweepMs < 1000) return;
     this.#lastSweepMs = now;
-    for (const map of [this.#pending, this.#hits, this.#locks]) {
+    for (const [state, entry] of this.#pending) {
+      if (entry.expiresAtMs <= now) this.#deletePending(state);
+    }
+    for (const map of [this.#hits, this.#locks]) {
       for (const [key, entry] of map) if (entry.expiresAtMs <= now) map.delete(key);
     }
     const nowSec = Math.floor(now / 1000);

@@ -40,8 +40,9 @@ export interface AuthAppOptions {
   /** Session lifetime in seconds. Default 86400 (one day). */
   sessionTtl?: number;
   /**
-   * Name of the session cookie. Default `'authflow_session'`. On https, `'__Host-session'`
-   * style names make browsers refuse the cookie from sibling subdomains (cookie tossing).
+   * Name of the session cookie. Default `'__Host-authflow_session'` on https (browsers then
+   * refuse the cookie from sibling subdomains and other paths: no cookie tossing),
+   * `'authflow_session'` on http. The login-binding cookie is named after it.
    */
   cookieName?: string;
   /** Roles every signed-in user gets. Default `['viewer']`. */
@@ -61,7 +62,10 @@ export interface AuthAppOptions {
    * under `baseUrl`; it must be registered at the provider. Default: not sent.
    */
   afterLogoutPath?: string;
-  /** Logins allowed per client IP per window. Default `{ max: 10, windowSeconds: 60 }`. */
+  /**
+   * Logins allowed per client per window. A client is an IPv4 address or an IPv6 /64; without
+   * an address (see `clientAddress`), a browser. Default `{ max: 10, windowSeconds: 60 }`.
+   */
   loginRateLimit?: { max: number; windowSeconds: number };
   /** Extra origins allowed to POST to `/refresh` and `/logout`, e.g. `https://admin.example.com`. */
   trustedOrigins?: string[];
@@ -70,6 +74,12 @@ export interface AuthAppOptions {
    * added). Only set this behind a proxy you control. Default `false`.
    */
   trustProxy?: boolean;
+  /**
+   * Returns the client's address for a request, for runtimes whose adapter does not pass it
+   * (authflow reads it itself from `@hono/node-server`, `Deno.serve`, `Bun.serve` and
+   * `{ remoteAddress }`). Overrides `trustProxy`. Default: not set.
+   */
+  clientAddress?: (request: Request, env: unknown) => string | undefined;
   /** Seconds to wait for the provider (code exchange, userinfo, refresh, revocation). Default 10. */
   providerTimeout?: number;
   /** Seconds to wait for the session store before answering 503. Default 2. */
@@ -110,6 +120,7 @@ export interface ResolvedOptions {
   loginRateLimit: { max: number; windowSeconds: number };
   allowedOrigins: Set<string>;
   trustProxy: boolean;
+  clientAddress: AuthAppOptions['clientAddress'];
   providerTimeoutMs: number;
   storeTimeoutMs: number;
   sessionStore: SessionStore | undefined;
@@ -156,7 +167,9 @@ export function resolveOptions(options: AuthAppOptions): ResolvedOptions {
       "Option `basePath` must look like '/auth': a leading slash, no trailing slash, no special characters.",
     );
   }
-  const cookieName = options.cookieName ?? 'authflow_session';
+  const cookieName =
+    options.cookieName ??
+    (base.protocol === 'https:' ? '__Host-authflow_session' : 'authflow_session');
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(cookieName)) {
     fail('Option `cookieName` may use only letters, digits, `_` and `-` (at most 64).');
   }
@@ -181,6 +194,9 @@ export function resolveOptions(options: AuthAppOptions): ResolvedOptions {
   const storeTimeout = options.storeTimeout ?? 2;
   positiveNumber(providerTimeout, 'providerTimeout');
   positiveNumber(storeTimeout, 'storeTimeout');
+  if (options.clientAddress !== undefined && typeof options.clientAddress !== 'function') {
+    fail('Option `clientAddress` must be a function (request, env) => address.');
+  }
   const redis = options.redis;
   if (typeof redis === 'string' && !/^rediss?:\/\//.test(redis)) {
     fail('Option `redis` must be an ioredis client or a redis:// or rediss:// URL.');
@@ -217,6 +233,7 @@ export function resolveOptions(options: AuthAppOptions): ResolvedOptions {
     loginRateLimit,
     allowedOrigins,
     trustProxy: options.trustProxy ?? false,
+    clientAddress: options.clientAddress,
     providerTimeoutMs: providerTimeout * 1000,
     storeTimeoutMs: storeTimeout * 1000,
     sessionStore: options.sessionStore,

@@ -1,8 +1,9 @@
 /**
  * Deploy-mode state in Redis, shared by every worker and machine that points at it.
  * Sessions are one JSON string per key (a single `GET` per protected request); pending logins
- * are single use through `GETDEL` (Redis ≥ 6.2); locks are `SET NX PX` leases, renewed by a
- * compare-and-expire script and released by a compare-and-delete script.
+ * are single use, taken by a script only when bound to the calling browser; locks are
+ * `SET NX PX` leases, renewed by a compare-and-expire script and released by a
+ * compare-and-delete script.
  *
  * @module
  */
@@ -22,6 +23,18 @@ export interface RedisSessionStoreOptions {
 
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 const RENEW_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+/**
+ * Deletes and returns the pending login in KEYS[1] only when its bindingHash is ARGV[1]; `0`
+ * (and the login stays) when it is another browser's; nil when there is none. A corrupt value
+ * is deleted. (The hash compared is of a 256-bit secret: its timing reveals nothing usable.)
+ */
+const TAKE_PENDING = `local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local ok, login = pcall(cjson.decode, v)
+if not ok or type(login) ~= 'table' then redis.call('DEL', KEYS[1]) return false end
+if login.bindingHash ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return v`;
 const HIT = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n`;
 
 /** Keeps sessions, pending logins, rate-limit counters and refresh locks in Redis. */
@@ -66,9 +79,18 @@ export class RedisSessionStore implements SessionStore {
     );
   }
 
-  async takePendingLogin(state: string): Promise<PendingLogin | undefined> {
-    const text = await this.#redis.getdel(`${this.#prefix}pending:${state}`);
-    return text === null ? undefined : parsePendingLogin(parseJson(text));
+  async takePendingLogin(
+    state: string,
+    bindingHash: string,
+  ): Promise<PendingLogin | 'unbound' | undefined> {
+    const result = await this.#redis.eval(
+      TAKE_PENDING,
+      1,
+      `${this.#prefix}pending:${state}`,
+      bindingHash,
+    );
+    if (result === 0) return 'unbound';
+    return typeof result === 'string' ? parsePendingLogin(parseJson(result)) : undefined;
   }
 
   async hit(key: string, windowSeconds: number): Promise<number> {

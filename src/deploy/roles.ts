@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { UserInfo } from '../providers/types.js';
+import { type UserInfo, userIdFromUserInfo } from '../providers/types.js';
 import type { UserSession } from './session.js';
 
 /** Permissions of each role: role name → permission names. */
@@ -52,9 +52,11 @@ export interface ResolveRolesOptions {
 }
 
 /**
- * The roles of a user signing in: the default roles, `admin` when the user id (or a verified
- * email: `email_verified === true`, so nobody becomes admin by typing someone's address into
- * an unverified profile) is listed in `adminUsers`, and the roles mapped from claims.
+ * The roles of a user signing in: the default roles, `admin` when the user id or email is
+ * listed in `adminUsers`, and the roles mapped from claims. An email counts only when the
+ * provider marks it verified (`email_verified === true`), so nobody becomes admin by typing
+ * someone's address into an unverified profile; that holds also when the email is the user id
+ * (a provider without `sub`, `id` or `login`).
  */
 export async function resolveRoles(
   userId: string,
@@ -64,9 +66,12 @@ export async function resolveRoles(
   const roles = new Set(options.defaultRoles);
   const email = typeof userInfo.email === 'string' ? userInfo.email.toLowerCase() : undefined;
   const emailVerified = userInfo.email_verified === true;
+  // The user id is the email when nothing else identifies the user.
+  const idIsEmail = userIdFromUserInfo({ ...userInfo, email: undefined }) === 'default';
+  const idCounts = !idIsEmail || emailVerified;
   for (const admin of options.adminUsers) {
     if (
-      admin === userId ||
+      (idCounts && admin === userId) ||
       (emailVerified && email !== undefined && admin.toLowerCase() === email)
     ) {
       roles.add('admin');

@@ -34,10 +34,22 @@ export interface SessionStore {
   set(session: UserSession): Promise<void>;
   /** Deletes a session. Resolves `true` when one was deleted. */
   delete(sessionId: string): Promise<boolean>;
-  /** Saves a pending login for `ttlSeconds`. */
-  putPendingLogin(login: PendingLogin, ttlSeconds: number): Promise<void>;
-  /** Removes and returns the pending login under `state` (single use, atomic). */
-  takePendingLogin(state: string): Promise<PendingLogin | undefined>;
+  /**
+   * Saves a pending login for `ttlSeconds`. `client` names who started it (the rate-limit key:
+   * an address, an IPv6 /64, or a browser), so that a store with a size cap drops the logins
+   * of the client holding the most, never other users' sign-ins in flight.
+   */
+  putPendingLogin(login: PendingLogin, ttlSeconds: number, client?: string): Promise<void>;
+  /**
+   * Removes and returns the pending login under `state` when its `bindingHash` is
+   * `bindingHash`, in one atomic step (single use). Resolves `'unbound'`, leaving the login in
+   * place, when it belongs to another browser: a callback carrying someone else's state must
+   * not consume their sign-in. Resolves `undefined` when there is none (unknown, expired, used).
+   */
+  takePendingLogin(
+    state: string,
+    bindingHash: string,
+  ): Promise<PendingLogin | 'unbound' | undefined>;
   /** Counts one hit on `key` in a fixed window of `windowSeconds`; resolves the count so far. */
   hit(key: string, windowSeconds: number): Promise<number>;
   /**

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readCookie, readSingleCookie, serializeCookie } from '../../src/deploy/cookies.js';
+import { clientAddress } from '../../src/deploy/client-ip.js';
+import {
+  readCookie,
+  readCookieOnce,
+  readSingleCookie,
+  serializeCookie,
+} from '../../src/deploy/cookies.js';
 import { randomId, timingSafeEqual, ValueSigner } from '../../src/deploy/crypto.js';
 import { createAuthApp } from '../../src/deploy/index.js';
 import { isSameOriginRequest } from '../../src/deploy/same-origin.js';
@@ -75,6 +81,10 @@ describe('cookie parsing', () => {
     assert.equal(readSingleCookie(request('a=1; b; sid=x=y'), 'sid'), 'x=y');
     assert.equal(readSingleCookie(request('xsid=1; sid'), 'sid'), undefined);
     assert.deepEqual(readCookie(request('sid=1; a=2; sid=3'), 'sid'), ['1', '3']);
+    assert.equal(readCookieOnce(request('a; b; sid=1'), 'sid'), '1');
+    assert.equal(readCookieOnce(request('sid=1; sid=1'), 'sid'), '1');
+    assert.deepEqual(readCookieOnce(request('sid=1; sid=2; sid=1; sid=3'), 'sid'), ['1', '2', '3']);
+    assert.equal(readCookieOnce(request('a=1; b'), 'sid'), undefined);
   });
 
   it('never throws on garbage and ignores oversized headers', () => {
@@ -115,6 +125,41 @@ describe('same-origin checks', () => {
       isSameOriginRequest(post({ referer: 'https://app.example.com/page' }), allowed),
       true,
     );
+  });
+
+  it('accepts Origin: null only with Sec-Fetch-Site: same-origin (a form on a no-referrer page)', () => {
+    const nullOrigin = (headers: Record<string, string>) => post({ origin: 'null', ...headers });
+    assert.equal(
+      isSameOriginRequest(nullOrigin({ 'sec-fetch-site': 'same-origin' }), allowed),
+      true,
+    );
+    const refusals: Record<string, string>[] = [
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+      { 'sec-fetch-site': 'none' },
+      { referer: 'https://app.example.com/page' },
+      { 'sec-fetch-site': 'same-origin', referer: 'https://evil.example/' },
+    ];
+    for (const headers of refusals) {
+      assert.equal(
+        isSameOriginRequest(nullOrigin(headers), allowed),
+        false,
+        JSON.stringify(headers),
+      );
+    }
+  });
+
+  it('reads the Referer origin exactly (no prefix tricks)', () => {
+    for (const referer of [
+      'https://app.example.com.evil.example/',
+      'https://app.example.com@evil.example/',
+      'https://app.example.com:444/',
+      'http://app.example.com/',
+      'https://app.example.comx/',
+    ]) {
+      assert.equal(isSameOriginRequest(post({ referer }), allowed), false, referer);
+    }
+    assert.equal(isSameOriginRequest(post({ referer: 'https://app.example.com' }), allowed), true);
   });
 
   it('rejects foreign, null and missing origins (fails closed)', () => {
@@ -174,5 +219,36 @@ describe('createAuthApp refuses unsafe settings', () => {
     await createAuthApp(ok).close();
     await createAuthApp({ ...ok, baseUrl: 'http://127.0.0.1:3000' }).close();
     await createAuthApp({ ...ok, baseUrl: 'http://app.internal', allowInsecureHttp: true }).close();
+  });
+});
+
+describe('client addresses', () => {
+  const request = new Request('http://127.0.0.1/', {
+    headers: { 'x-forwarded-for': '1.1.1.1, 2.2.2.2' },
+  });
+
+  it('reads the address each runtime passes, X-Forwarded-For only when trusted', () => {
+    assert.equal(clientAddress(request, { remoteAddress: '10.0.0.1' }, false), '10.0.0.1');
+    assert.equal(
+      clientAddress(request, { incoming: { socket: { remoteAddress: '::1' } } }, false),
+      '::1',
+    );
+    assert.equal(
+      clientAddress(request, { remoteAddr: { hostname: '10.0.0.2', port: 1 } }, false),
+      '10.0.0.2',
+    );
+    const bun = {
+      address: '10.0.0.3',
+      requestIP(this: { address: string }, _: Request) {
+        return { address: this.address };
+      },
+    };
+    assert.equal(clientAddress(request, bun, false), '10.0.0.3');
+    assert.equal(clientAddress(request, { remoteAddress: '10.0.0.1' }, true), '2.2.2.2');
+    assert.equal(clientAddress(request, undefined, false), undefined);
+    assert.equal(
+      clientAddress(request, { remoteAddress: '10.0.0.1' }, true, () => '9.9.9.9'),
+      '9.9.9.9',
+    );
   });
 });

@@ -35,12 +35,15 @@ describe('Redis stores (real redis-server)', () => {
     assert.equal(await store.get('s1'), undefined);
   });
 
-  it('hands out a pending login once (GETDEL) with a 10-minute TTL', async () => {
+  it('hands out a pending login once (atomic take) with a 10-minute TTL', async () => {
     const store = new RedisSessionStore({ client });
     await store.putPendingLogin({ state: 'st', bindingHash: 'h', createdAt: 1, nonce: 'n' }, 600);
     const ttl = await client.ttl('authflow:pending:st');
     assert.ok(ttl > 590 && ttl <= 600);
-    const results = await Promise.all([store.takePendingLogin('st'), store.takePendingLogin('st')]);
+    const results = await Promise.all([
+      store.takePendingLogin('st', 'h'),
+      store.takePendingLogin('st', 'h'),
+    ]);
     assert.equal(results.filter((r) => r !== undefined).length, 1, 'exactly one taker wins');
   });
 

@@ -133,7 +133,7 @@ describe('deploy routes (memory stores, real provider)', () => {
     assert.equal(response.status, 302);
     assert.match(
       response.headers.getSetCookie().join('\n'),
-      /^authflow_session=.*; Path=\/; HttpOnly; SameSite=Lax; Max-Age=86400; Secure$/m,
+      /^__Host-authflow_session=.*; Path=\/; HttpOnly; SameSite=Lax; Max-Age=86400; Secure$/m,
     );
     assert.equal((await browser.status(auth)).authenticated, true);
   });
@@ -237,7 +237,7 @@ describe('deploy routes (memory stores, real provider)', () => {
       'wrong purpose (login binding as session)': `authflow_session=${binding}`,
       oversized: `authflow_session=${good}${'A'.repeat(4000)}`,
       unsigned: `authflow_session=${good.split('.')[0]}`,
-      duplicated: `authflow_session=${good}; authflow_session=${good}`,
+      'duplicated, none valid': `authflow_session=${tampered}; authflow_session=${foreign.sessionCookie()}`,
       garbage: 'authflow_session=%E0%A4%A; =;;',
     };
     store.gets = 0;

@@ -361,12 +361,16 @@ describe('deploy fuzzing', () => {
             assert.equal(response.status, 200, label);
             const body = (await response.json()) as { authenticated: boolean };
             if (body.authenticated) {
-              // Only a header holding exactly one copy of the real session cookie signs in.
+              // Only a header holding the real session cookie signs in (next to copies that
+              // do not verify, since issue 8: a planted duplicate must not lock the user out).
               const copies = cookie
                 .split(';')
                 .filter((part) => part.slice(0, part.indexOf('=')).trim() === SESSION_COOKIE);
-              assert.equal(copies.length, 1, label);
-              assert.match(copies[0] as string, new RegExp(`=\\s*"?${goodSession}"?\\s*$`), label);
+              const real = new RegExp(`=\\s*"?${goodSession}"?\\s*$`);
+              assert.ok(
+                copies.some((copy) => real.test(copy)),
+                label,
+              );
             }
             return;
           }

@@ -96,7 +96,8 @@ export async function run(args: string[], context: CliContext): Promise<number> 
           if (new URL(request.url).pathname === '/' && request.method === 'GET') {
             return homePage(await app.getSession(request).catch(() => null));
           }
-          return app.fetch(request, env);
+          const response = await app.fetch(request, env);
+          return isSignOutForm(request) && response.ok ? backHome(response) : response;
         },
       },
       { port },
@@ -123,6 +124,25 @@ export async function run(args: string[], context: CliContext): Promise<number> 
   } finally {
     await dev?.close();
   }
+}
+
+/** The page's Sign out form (a navigation), as opposed to a script's `POST /auth/logout`. */
+function isSignOutForm(request: Request): boolean {
+  return (
+    request.method === 'POST' &&
+    new URL(request.url).pathname === '/auth/logout' &&
+    request.headers.get('sec-fetch-dest') === 'document'
+  );
+}
+
+/** Takes the browser back to the page after signing out, instead of showing the JSON answer. */
+function backHome(response: Response): Response {
+  const back = new Response(null, {
+    status: 303,
+    headers: { location: '/', 'cache-control': 'no-store' },
+  });
+  for (const cookie of response.headers.getSetCookie()) back.headers.append('set-cookie', cookie);
+  return back;
 }
 
 function homePage(

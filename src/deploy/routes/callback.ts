@@ -11,6 +11,7 @@ import { errorResponse, redirect } from '../http.js';
 import { exchangeFailure, withDeadline } from '../provider-call.js';
 import { resolveRoles } from '../roles.js';
 import type { UserSession } from '../session.js';
+import type { PendingLogin, SessionStore } from '../session-store.js';
 
 /** Parameters of an authorization response; each may appear at most once. */
 const SINGLE_PARAMS = [
@@ -49,21 +50,19 @@ export async function callback(ctx: AuthContext, request: Request): Promise<Resp
       'The callback has no valid `state`. Start the sign-in again.',
     );
   }
-  const bindingSecret = await ctx.bindingSecretFrom(request);
-  if (bindingSecret === undefined) {
+  const bindingSecrets = await ctx.bindingSecretsFrom(request);
+  if (bindingSecrets.length === 0) {
     return bindingFailed();
   }
   const { sessions, tokens } = await ctx.stores();
-  const pending = await sessions.takePendingLogin(state);
+  const pending = await takeBoundLogin(sessions, state, bindingSecrets);
+  if (pending === 'unbound') return bindingFailed();
   if (pending === undefined || pending.state !== state) {
     return errorResponse(
       400,
       'invalid_state',
       'This sign-in is unknown, expired or already used. Start the sign-in again.',
     );
-  }
-  if (!timingSafeEqualStrings(await sha256(bindingSecret), pending.bindingHash)) {
-    return bindingFailed();
   }
   const providerError = params.get('error');
   if (providerError !== null) {
@@ -135,14 +134,37 @@ export async function callback(ctx: AuthContext, request: Request): Promise<Resp
     await tokens.delete(session.sessionId).catch(() => {});
     throw error;
   }
-  // A session the browser already had is ended, never reused: no session fixation.
-  const previousId = await ctx.sessionIdFrom(request);
-  if (previousId !== undefined) {
+  // Sessions the browser already had (a planted one too) are ended, never reused: no session
+  // fixation, and no planted session left to stand next to the new one.
+  for (const previousId of await ctx.sessionIdsFrom(request)) {
     await Promise.allSettled([sessions.delete(previousId), tokens.delete(previousId)]);
   }
   return redirect(pending.returnTo ?? options.afterLoginPath, {
     'set-cookie': await ctx.sessionCookie(session.sessionId),
   });
+}
+
+/**
+ * Takes the pending login under `state` if it is bound to one of the browser's binding
+ * secrets (several only when a cookie was planted next to the real one). The store checks the
+ * binding before it takes the login: another browser's callback leaves it in place.
+ */
+async function takeBoundLogin(
+  sessions: SessionStore,
+  state: string,
+  bindingSecrets: readonly string[],
+): Promise<PendingLogin | 'unbound' | undefined> {
+  let outcome: PendingLogin | 'unbound' | undefined;
+  for (const secret of bindingSecrets) {
+    const bindingHash = await sha256(secret);
+    outcome = await sessions.takePendingLogin(state, bindingHash);
+    if (outcome === undefined) return undefined;
+    if (outcome !== 'unbound') {
+      // Checked again here, in case an app's own store does not check it.
+      return timingSafeEqualStrings(bindingHash, outcome.bindingHash) ? outcome : 'unbound';
+    }
+  }
+  return outcome;
 }
 
 function bindingFailed(): Response {

@@ -4,8 +4,9 @@
  * @module
  */
 import * as client from 'openid-client';
+import { ConfigurationError } from '../../errors.js';
 import { nowSeconds } from '../../tokens/token-set.js';
-import { clientIp } from '../client-ip.js';
+import { addressKey, clientAddress } from '../client-ip.js';
 import { type AuthContext, PENDING_LOGIN_TTL } from '../context.js';
 import { randomId, sha256 } from '../crypto.js';
 import { errorResponse, redirect } from '../http.js';
@@ -13,8 +14,11 @@ import { exchangeFailure, withDeadline } from '../provider-call.js';
 import { safeReturnTo } from '../return-to.js';
 import type { PendingLogin } from '../session-store.js';
 
+/** Apps already told that their server adapter gives no client address. */
+const toldNoAddress = new WeakSet<AuthContext>();
+
 /**
- * Rate-limits per client IP, creates state, nonce and PKCE verifier, stores the pending login
+ * Rate-limits per client (address, IPv6 /64, or browser: see {@link rateLimitKey}), creates state, nonce and PKCE verifier, stores the pending login
  * server-side under its state (single use, 10 minutes), binds it to this browser with a
  * signed HttpOnly cookie, and redirects to the provider. Several tabs may log in at once: they
  * share the browser's binding secret.
@@ -27,11 +31,13 @@ export async function login(ctx: AuthContext, request: Request, env: unknown): P
     return errorResponse(400, 'invalid_request', 'Give `returnTo` at most once.');
   }
   const { sessions } = await ctx.stores();
+  const bindingSecrets = await ctx.bindingSecretsFrom(request);
+  // Several valid binding cookies (one planted next to ours): start a binding of our own.
+  const bindingSecret = bindingSecrets.length === 1 ? (bindingSecrets[0] as string) : randomId();
+  const bindingHash = await sha256(bindingSecret);
+  const who = rateLimitKey(ctx, request, env, bindingSecrets.length === 1 ? bindingHash : '');
   const { max, windowSeconds } = options.loginRateLimit;
-  const hits = await sessions.hit(
-    `login:${clientIp(request, env, options.trustProxy)}`,
-    windowSeconds,
-  );
+  const hits = who === undefined ? 0 : await sessions.hit(`login:${who}`, windowSeconds);
   if (hits > max) {
     return errorResponse(
       429,
@@ -65,15 +71,45 @@ export async function login(ctx: AuthContext, request: Request, env: unknown): P
     return exchangeFailure(error);
   }
 
-  const bindingSecret = (await ctx.bindingSecretFrom(request)) ?? randomId();
   const pending: PendingLogin = {
     state,
     nonce,
     codeVerifier,
     returnTo: safeReturnTo(returnToValues[0], options.origin),
-    bindingHash: await sha256(bindingSecret),
+    bindingHash,
     createdAt: nowSeconds(),
   };
-  await sessions.putPendingLogin(pending, PENDING_LOGIN_TTL);
+  // Clients without an address share one group: a flood of them evicts none of the others.
+  await sessions.putPendingLogin(pending, PENDING_LOGIN_TTL, who ?? 'unknown');
   return redirect(authorizeUrl.href, { 'set-cookie': await ctx.bindingCookie(bindingSecret) });
+}
+
+/**
+ * Who is counted: the client's address (IPv6 by /64) when the adapter or `clientAddress`
+ * gives it; else the browser, by its existing login binding (`bindingHash`, `''` for none).
+ * Never one bucket shared by every client without an address: one of them could fill it and
+ * lock everyone out. A new browser without an address is not counted (the app is told once,
+ * through `onError`, to pass the address).
+ */
+function rateLimitKey(
+  ctx: AuthContext,
+  request: Request,
+  env: unknown,
+  bindingHash: string,
+): string | undefined {
+  const { options } = ctx;
+  const address = addressKey(
+    clientAddress(request, env, options.trustProxy, options.clientAddress),
+  );
+  if (address !== undefined) return address;
+  if (!toldNoAddress.has(ctx)) {
+    toldNoAddress.add(ctx);
+    ctx.report(
+      new ConfigurationError(
+        'The server adapter gave no client address, so sign-ins are rate-limited per browser only. Pass it: `auth.fetch(request, { remoteAddress })`, or the `clientAddress` option.',
+      ),
+      'login',
+    );
+  }
+  return bindingHash === '' ? undefined : `browser:${bindingHash}`;
 }
