@@ -53,7 +53,7 @@ export interface LogoutResult {
 
 // setTimeout's delay is a signed 32-bit number of milliseconds.
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const RETRY_DELAY_MS = Math.max(30_000, MIN_REFRESH_DELAY_MS);
+const RETRY_DELAY_MS = 30_000;
 
 /**
  * Keeps one user's tokens fresh: hands out a valid access token, refreshes it
