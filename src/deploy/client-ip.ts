@@ -36,7 +36,10 @@ export function clientAddress(
   trustProxy: boolean,
   custom?: (request: Request, env: unknown) => string | undefined,
 ): string | undefined {
-  if (custom !== undefined) return custom(request, env);
+  if (custom !== undefined) {
+    const address: unknown = custom(request, env);
+    return typeof address === 'string' ? address : undefined;
+  }
   if (trustProxy) {
     const forwarded = request.headers.get('x-forwarded-for');
     const last = forwarded?.slice(forwarded.lastIndexOf(',') + 1).trim();
@@ -56,8 +59,8 @@ export function clientAddress(
  * The rate-limit key of an address: `ip:a.b.c.d` for IPv4 (IPv4-mapped IPv6 included),
  * `ip6:<first four groups>::/64` for IPv6; `undefined` when it is not an IP address.
  */
-export function addressKey(address: string | undefined): string | undefined {
-  if (address === undefined || address.length > MAX_ADDRESS) return undefined;
+export function addressKey(address: string | null | undefined): string | undefined {
+  if (typeof address !== 'string' || address.length > MAX_ADDRESS) return undefined;
   // Some proxies add the client's port: `203.0.113.7:51234`, `[2001:db8::1]:51234`.
   const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$|^\[([^\]]+)\]:\d{1,5}$/.exec(address);
   if (withPort !== null) address = (withPort[1] ?? withPort[2]) as string;

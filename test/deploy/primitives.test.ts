@@ -246,6 +246,11 @@ describe('client addresses', () => {
     assert.equal(clientAddress(request, bun, false), '10.0.0.3');
     assert.equal(clientAddress(request, { remoteAddress: '10.0.0.1' }, true), '2.2.2.2');
     assert.equal(clientAddress(request, undefined, false), undefined);
+    // An app's function that answers null (headers.get) means "unknown", not a crash.
+    assert.equal(
+      clientAddress(request, undefined, false, () => null as unknown as string),
+      undefined,
+    );
     assert.equal(
       clientAddress(request, { remoteAddress: '10.0.0.1' }, true, () => '9.9.9.9'),
       '9.9.9.9',

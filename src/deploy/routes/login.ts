@@ -18,10 +18,10 @@ import type { PendingLogin } from '../session-store.js';
 const toldNoAddress = new WeakSet<AuthContext>();
 
 /**
- * Rate-limits per client (address, IPv6 /64, or browser: see {@link rateLimitKey}), creates state, nonce and PKCE verifier, stores the pending login
- * server-side under its state (single use, 10 minutes), binds it to this browser with a
- * signed HttpOnly cookie, and redirects to the provider. Several tabs may log in at once: they
- * share the browser's binding secret.
+ * Rate-limits per client (see {@link rateLimitKey}), creates state, nonce and PKCE verifier,
+ * stores the pending login server-side under its state (single use, 10 minutes) together with
+ * its client, binds it to this browser with a signed HttpOnly cookie, and redirects to the
+ * provider. Several tabs may log in at once: they share the browser's binding secret.
  */
 export async function login(ctx: AuthContext, request: Request, env: unknown): Promise<Response> {
   const { options } = ctx;
@@ -79,7 +79,8 @@ export async function login(ctx: AuthContext, request: Request, env: unknown): P
     bindingHash,
     createdAt: nowSeconds(),
   };
-  // Clients without an address share one group: a flood of them evicts none of the others.
+  // New browsers without an address share one group: a flood of them can push out only logins
+  // of that group from a capped store, never those of known clients.
   await sessions.putPendingLogin(pending, PENDING_LOGIN_TTL, who ?? 'unknown');
   return redirect(authorizeUrl.href, { 'set-cookie': await ctx.bindingCookie(bindingSecret) });
 }
