@@ -65,6 +65,8 @@ export async function startAuthlib(options: AuthlibOptions = {}): Promise<Intero
     subject: 'alice',
     capabilities: {
       rotatesRefreshTokens: true,
+      reuseRevokesChain: false,
+      publicClientRevocation: true,
       oneUseRefreshTokens: true,
       enforcesRevocation: true,
       userinfoChecksRevocation: true,

@@ -42,6 +42,8 @@ export async function startOAuth2Mock(): Promise<InteropProvider> {
     subject: 'johndoe',
     capabilities: {
       rotatesRefreshTokens: true,
+      reuseRevokesChain: false,
+      publicClientRevocation: true,
       oneUseRefreshTokens: false,
       enforcesRevocation: false,
       userinfoChecksRevocation: false,

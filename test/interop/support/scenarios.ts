@@ -91,6 +91,22 @@ function renewed(previous: OAuthTokenSet, next: OAuthTokenSet): boolean {
   return next.accessToken !== previous.accessToken || next.refreshToken !== previous.refreshToken;
 }
 
+/** Subjects seen per provider with an opaque `sub`: it must not change between sign-ins. */
+const seenSubjects = new WeakMap<InteropProvider, string>();
+
+/** Checks a `sub`: the known one, or for an opaque one, a non-empty string that never changes. */
+function checkSubject(op: InteropProvider, sub: unknown): void {
+  assert.equal(typeof sub, 'string');
+  assert.ok((sub as string).length > 0);
+  if (op.subject !== undefined) {
+    assert.equal(sub, op.subject);
+    return;
+  }
+  const seen = seenSubjects.get(op);
+  if (seen === undefined) seenSubjects.set(op, sub as string);
+  else assert.equal(sub, seen, 'the same user has the same sub');
+}
+
 /** Expects a refresh rejection with `reauth_required`. */
 async function rejectsReauth(promise: Promise<unknown>): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
@@ -134,8 +150,8 @@ export function interopSuite(name: string, start: () => Promise<InteropProvider>
         claims.aud === provider().publicClient.clientId ||
           (Array.isArray(claims.aud) && claims.aud.includes(provider().publicClient.clientId)),
       );
-      assert.equal(claims.sub, provider().subject);
-      assert.equal(userInfo.sub, provider().subject);
+      checkSubject(provider(), claims.sub);
+      assert.equal(userInfo.sub, claims.sub);
       assert.ok(tokens.refreshToken, 'a refresh token');
     });
 
@@ -159,26 +175,32 @@ export function interopSuite(name: string, start: () => Promise<InteropProvider>
           assert.ok(refreshed.refreshToken !== tokens.refreshToken, 'rotated');
         }
         const info = await oidc.getUserInfo(refreshed);
-        assert.equal(info.sub, provider().subject);
-        if (provider().capabilities.oneUseRefreshTokens) {
-          await rejectsReauth(
-            oidc.refreshTokens(tokens.refreshToken as string, { idToken: tokens.idToken }),
-          );
-        }
+        checkSubject(provider(), info.sub);
         // The new refresh token works again.
         const again = await manager.refresh();
         assert.ok(renewed(refreshed, again), 'new tokens again');
+        if (provider().capabilities.oneUseRefreshTokens) {
+          // Reuse of a spent refresh token is refused...
+          await rejectsReauth(
+            oidc.refreshTokens(tokens.refreshToken as string, { idToken: tokens.idToken }),
+          );
+          if (provider().capabilities.reuseRevokesChain) {
+            // ...and taken as theft: the newest one is revoked too, the user signs in again.
+            await rejectsReauth(manager.refresh());
+          } else {
+            assert.ok(renewed(again, await manager.refresh()), 'the newest one still works');
+          }
+        }
       } finally {
         manager.dispose();
       }
     });
 
     it('a dead (revoked) refresh token is reauth_required, and onReauthRequired is called once', async (t) => {
-      const { provider: oidc, tokens } = await signInNative(
-        provider(),
-        chromium(),
-        provider().publicClient,
-      );
+      const client = provider().capabilities.publicClientRevocation
+        ? provider().publicClient
+        : provider().confidentialClient;
+      const { provider: oidc, tokens } = await signInNative(provider(), chromium(), client);
       const kill = provider().killRefreshToken;
       if (kill) {
         t.diagnostic(`${name} cannot revoke refresh tokens: its own hook kills this one`);
@@ -214,14 +236,26 @@ export function interopSuite(name: string, start: () => Promise<InteropProvider>
         });
         try {
           await manager.saveTokens(tokens);
+          const canRevoke =
+            kind === 'confidential' || provider().capabilities.publicClientRevocation;
+          if (!canRevoke) {
+            // The provider refuses: a clear provider_error (not "try again later")...
+            await assert.rejects(oidc.revokeToken(tokens.refreshToken as string, 'refresh_token'), {
+              code: 'provider_error',
+            });
+          }
           const result = await manager.logout();
-          assert.deepEqual([...result.revoked].sort(), ['access_token', 'refresh_token']);
+          // ...and logout still ends the local session, saying nothing was revoked.
+          assert.deepEqual(
+            [...result.revoked].sort(),
+            canRevoke ? ['access_token', 'refresh_token'] : [],
+          );
           assert.equal(result.deleted, true);
           assert.equal(await manager.getTokens(), undefined);
-          if (provider().capabilities.enforcesRevocation) {
+          if (canRevoke && provider().capabilities.enforcesRevocation) {
             await rejectsReauth(oidc.refreshTokens(tokens.refreshToken as string));
           }
-          if (provider().capabilities.userinfoChecksRevocation) {
+          if (canRevoke && provider().capabilities.userinfoChecksRevocation) {
             await assert.rejects(oidc.getUserInfo(tokens), { code: 'token_error' });
           }
         } finally {
@@ -252,7 +286,7 @@ export function interopSuite(name: string, start: () => Promise<InteropProvider>
         ),
       ]);
       assert.ok(tokens.accessToken);
-      assert.equal((await oidc.getUserInfo(tokens)).sub, provider().subject);
+      checkSubject(provider(), (await oidc.getUserInfo(tokens)).sub);
     });
 
     it('deploy mode, confidential client: login -> callback -> session -> /auth/userinfo -> /auth/refresh -> /auth/logout', async (t) => {
@@ -284,10 +318,7 @@ export function interopSuite(name: string, start: () => Promise<InteropProvider>
         assert.equal(status.authenticated, true);
         const userinfo = await page.request.get(`${running.url}/auth/userinfo`);
         assert.equal(userinfo.status(), 200);
-        assert.equal(
-          (await userinfo.json()).userInfo?.sub ?? (await userinfo.json()).sub,
-          op.subject,
-        );
+        checkSubject(op, (await userinfo.json()).userInfo.sub);
         const first = tokenStore.last;
         assert.ok(first?.refreshToken);
         const refreshed = await page.request.post(`${running.url}/auth/refresh`, {
@@ -353,13 +384,21 @@ export function interopSuite(name: string, start: () => Promise<InteropProvider>
       assert.equal(status.code, 0, status.stderr);
       const parsed = JSON.parse(status.stdout);
       assert.equal(JSON.stringify(parsed).includes(String(stored?.accessToken)), false);
-      assert.match(JSON.stringify(parsed), new RegExp(op.subject));
+      checkSubject(op, parsed.userId);
 
       const logout = await runCli(['logout', '--json'], env);
       assert.equal(logout.code, 0, logout.stderr);
-      const signedOut = JSON.parse(logout.stdout).signedOut as Array<{ revoked: string[] }>;
+      const signedOut = JSON.parse(logout.stdout).signedOut as Array<{
+        revoked: string[];
+        deleted: boolean;
+      }>;
       assert.equal(signedOut.length, 1);
-      assert.ok(signedOut[0]?.revoked.includes('refresh_token'), logout.stdout);
+      assert.equal(signedOut[0]?.deleted, true);
+      assert.equal(
+        signedOut[0]?.revoked.includes('refresh_token'),
+        op.capabilities.publicClientRevocation,
+        logout.stdout,
+      );
       assert.equal((await runCli(['status'], env)).code, 1, 'signed out');
     });
   });

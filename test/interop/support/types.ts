@@ -18,6 +18,13 @@ export interface InteropCapabilities {
   rotatesRefreshTokens: boolean;
   /** A refresh token used once is dead (reuse answers `invalid_grant`). */
   oneUseRefreshTokens: boolean;
+  /**
+   * Reusing a spent one-use refresh token revokes the newest one of its chain too (reuse
+   * detection, as the OAuth security BCP recommends).
+   */
+  reuseRevokesChain: boolean;
+  /** A public client (no secret) may revoke its tokens (RFC 7009 §2.1 says it may). */
+  publicClientRevocation: boolean;
   /** A revoked refresh token is refused afterwards. */
   enforcesRevocation: boolean;
   /** A revoked access token is refused at the userinfo endpoint. */
@@ -45,8 +52,11 @@ export interface InteropProvider {
   readonly nativePort: number;
   /** The port the deploy app must listen on (`http://127.0.0.1:<port>/auth/callback` is registered). */
   readonly deployPort: number;
-  /** The `sub` the signed-in user has. */
-  readonly subject: string;
+  /**
+   * The `sub` the signed-in user has, when it is known in advance. `undefined`: the provider
+   * mints an opaque one (Glewlwyd); the scenarios then check it is the same everywhere.
+   */
+  readonly subject: string | undefined;
   readonly capabilities: InteropCapabilities;
   /**
    * Does the user's part in a fresh page: opens `url` (an authorization URL), signs in at the
