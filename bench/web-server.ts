@@ -29,7 +29,7 @@ const running = await serve(app);
 const auths = {
   memory: createAuthApp(common('memory')),
   redis: createAuthApp({ ...common('redis'), redis: config.redisUrl }),
-  cached: createAuthApp({ ...common('cached'), redis: config.redisUrl }),
+  cached: createAuthApp({ ...common('cached'), redis: config.redisUrl, sessionCache: true }),
 };
 
 function common(store: StoreName) {
