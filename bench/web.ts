@@ -175,6 +175,15 @@ interface WrkResult {
   serverCpu: number;
   /** Share of CPU 0 other processes used. */
   othersCpu: number;
+  /** Redis GET commands per request. */
+  getsPerRequest: number;
+}
+
+/** A connection that reads Redis's command counters (it runs no GET itself). */
+let redisAdmin: import('ioredis').Redis | undefined;
+async function redisGets(): Promise<number> {
+  const stats = (await redisAdmin?.info('commandstats')) ?? '';
+  return Number(/^cmdstat_get:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
 }
 
 /** Runs wrk pinned to the load core against `url` and reads the server's CPU use meanwhile. */
@@ -187,6 +196,7 @@ async function wrk(
   const args = ['-c', LOAD_CPU, 'wrk', '-t1', `-c${values.connections}`, `-d${seconds}s`];
   if (cookie !== undefined) args.push('-H', `Cookie: ${cookie}`);
   args.push(url);
+  const getsBefore = await redisGets();
   const cpuBefore = pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
   const busyBefore = cpuBusySeconds()[Number(SERVER_CPU)] ?? 0;
   const started = performance.now();
@@ -201,6 +211,8 @@ async function wrk(
   const busy = ((cpuBusySeconds()[Number(SERVER_CPU)] ?? 0) - busyBefore) / wall;
   if (code !== 0) throw new Error(`wrk exited with ${code}: ${output}`);
   const rate = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(output)?.[1]);
+  const gets = (await redisGets()) - getsBefore;
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(output)?.[1] ?? 0);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(
     output,
@@ -211,6 +223,7 @@ async function wrk(
     failures: non2xx + errors + (Number.isFinite(rate) ? 0 : 1),
     serverCpu,
     othersCpu: Math.max(0, busy - serverCpu),
+    getsPerRequest: gets / requests,
   };
 }
 
@@ -309,6 +322,9 @@ async function main(): Promise<void> {
   execFileSync('taskset', ['-a', '-p', '-c', LOAD_CPU, String(process.pid)], { stdio: 'ignore' });
   const loadBefore = loadAverage();
   const redis = await startRedis();
+  const { Redis } = await import('ioredis');
+  redisAdmin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  redisAdmin.on('error', () => {});
   const dev = await startDevProvider({ autoConsent: true });
   const config: ServerConfig = {
     redisUrl: redis.url,
@@ -457,7 +473,10 @@ async function main(): Promise<void> {
       routes.forEach(([name, path], i) => {
         console.log(
           `  ${name.padEnd(38)}${fixed(medians[i] as number, 0).padStart(8)} ${measure.unit.padEnd(10)}` +
-            `ratio ${fixed((medians[i] as number) / bare)}${goals[path] ? `  (${goals[path]})` : ''}`,
+            `ratio ${fixed((medians[i] as number) / bare)}${goals[path] ? `  (${goals[path]})` : ''}`.padEnd(
+              28,
+            ) +
+            `${fixed(median((results[i] as WrkResult[]).map((r) => r.getsPerRequest)))} Redis GET/request`,
         );
       });
     }
@@ -506,6 +525,7 @@ async function main(): Promise<void> {
     await stop(authjs?.child);
     await stop(server?.child);
     await dev.close();
+    redisAdmin.disconnect();
     await stop(redis.child);
   }
 }
