@@ -14,6 +14,7 @@ import { BOUNDED_REDIS_OPTIONS, createRedisClient, handleRedisErrors } from './r
 import { RedisSessionStore } from './redis-session-store.js';
 import { RedisTokenStore } from './redis-token-store.js';
 import type { UserSession } from './session.js';
+import { SessionCache } from './session-cache.js';
 import type { SessionStore } from './session-store.js';
 import { guardSessionStore, guardTokenStore, StoreUnavailableError } from './store-guard.js';
 
@@ -27,13 +28,14 @@ const MAX_DUPLICATE_COOKIES = 16;
 export interface Stores {
   sessions: SessionStore;
   tokens: TokenStore;
-  /** Closes what authflow opened itself (a Redis client created from a URL). */
+  /** Closes what authflow opened itself (a Redis client created from a URL, the cache). */
   close(): Promise<void>;
   /**
-   * `sessions` itself when it is authflow's own memory store, which can be read synchronously
-   * (it neither fails nor hangs, so it needs no guard either).
+   * The hot path of every protected request: the live session under an id, or `null`.
+   * Synchronous when the session is at hand (memory store, cache hit); otherwise a Promise
+   * that rejects only with StoreUnavailableError.
    */
-  memorySessions?: MemorySessionStore;
+  readSession(sessionId: string): UserSession | null | Promise<UserSession | null>;
 }
 
 /** Shared state of one auth app. */
@@ -115,20 +117,11 @@ export class AuthContext {
 
   #sessionById(sessionId: string): UserSession | null | Promise<UserSession | null> {
     const stores = this.#stores;
-    if (stores?.memorySessions !== undefined) {
-      return liveSession(stores.memorySessions.getSync(sessionId), sessionId);
-    }
-    // Redis or an app's store: one guarded read, and one `then` for both outcomes.
-    const read = stores
-      ? stores.sessions.get(sessionId)
-      : this.#storesPromise.then((ready) => ready.sessions.get(sessionId));
-    return read.then(
-      (session) => liveSession(session, sessionId),
-      (error) => {
-        // The guard already gives StoreUnavailableError; creating the stores may fail otherwise.
-        throw error instanceof StoreUnavailableError
-          ? error
-          : new StoreUnavailableError({ cause: error });
+    if (stores !== undefined) return stores.readSession(sessionId);
+    return this.#storesPromise.then(
+      (ready) => ready.readSession(sessionId),
+      (cause: unknown) => {
+        throw new StoreUnavailableError({ cause });
       },
     );
   }
@@ -210,19 +203,46 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
     // queue): no extra timer per call. An app's client gets the storeTimeout deadline.
     const deadline = ownClient ? undefined : timeout;
     const keyPrefix = options.keyPrefix;
+    const closeClient = async () => {
+      if (ownClient) client.disconnect();
+    };
+    const tokens = guardTokenStore(
+      options.tokenStore ??
+        new RedisTokenStore({ client, keyPrefix, ttlSeconds: options.sessionTtl }),
+      options.tokenStore ? timeout : deadline,
+    );
+    if (options.sessionStore) {
+      const sessions = guardSessionStore(options.sessionStore, timeout);
+      return { sessions, tokens, close: closeClient, readSession: guardedRead(sessions) };
+    }
+    const store = new RedisSessionStore({ client, keyPrefix });
+    const guarded = guardSessionStore(store, deadline);
+    // Authflow's own client: one GET and one `then` per protected request. An app's client:
+    // through the guard, which bounds the wait.
+    const read = ownClient ? (sessionId: string) => store.read(sessionId) : guardedRead(guarded);
+    if (options.sessionCache === undefined) {
+      return { sessions: guarded, tokens, close: closeClient, readSession: read };
+    }
+    const cache = new SessionCache(client, keyPrefix, options.sessionCache);
     return {
-      sessions: guardSessionStore(
-        options.sessionStore ?? new RedisSessionStore({ client, keyPrefix }),
-        options.sessionStore ? timeout : deadline,
-      ),
-      tokens: guardTokenStore(
-        options.tokenStore ??
-          new RedisTokenStore({ client, keyPrefix, ttlSeconds: options.sessionTtl }),
-        options.tokenStore ? timeout : deadline,
-      ),
+      // Ending or changing a session drops this worker's copy at once; the store publishes
+      // the invalidation for the other workers.
+      sessions: Object.assign(Object.create(guarded) as SessionStore, {
+        set: (session: UserSession) => {
+          cache.invalidate(session.sessionId);
+          return guarded.set(session);
+        },
+        delete: (sessionId: string) => {
+          cache.invalidate(sessionId);
+          return guarded.delete(sessionId);
+        },
+      }),
+      tokens,
       close: async () => {
-        if (ownClient) client.disconnect();
+        cache.close();
+        await closeClient();
       },
+      readSession: (sessionId) => cache.read(sessionId, () => read(sessionId)),
     };
   }
   // authflow's own memory stores neither fail nor hang: no guard on the hot path. Any store the
@@ -231,15 +251,23 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
     ? guardTokenStore(options.tokenStore, timeout)
     : new MemoryTokenStore();
   if (options.sessionStore) {
-    return {
-      sessions: guardSessionStore(options.sessionStore, timeout),
-      tokens,
-      close: async () => {},
-    };
+    const sessions = guardSessionStore(options.sessionStore, timeout);
+    return { sessions, tokens, close: async () => {}, readSession: guardedRead(sessions) };
   }
   const sessions = new MemorySessionStore({
     // Token sets of sessions that ended unseen must not pile up in memory.
     onSessionEnd: (sessionId) => void tokens.delete(sessionId).catch(() => {}),
   });
-  return { sessions, tokens, close: async () => {}, memorySessions: sessions };
+  return {
+    sessions,
+    tokens,
+    close: async () => {},
+    // Synchronous: memory needs no waiting.
+    readSession: (sessionId) => liveSession(sessions.getSync(sessionId), sessionId),
+  };
+}
+
+/** Reads through a guarded store (whose failures are already StoreUnavailableError). */
+function guardedRead(sessions: SessionStore): (sessionId: string) => Promise<UserSession | null> {
+  return (sessionId) => sessions.get(sessionId).then((session) => liveSession(session, sessionId));
 }

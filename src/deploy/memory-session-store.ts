@@ -6,7 +6,7 @@
  */
 import { nowSeconds } from '../tokens/token-set.js';
 import { randomId, timingSafeEqualStrings } from './crypto.js';
-import { parseUserSession, type UserSession } from './session.js';
+import { deepFreeze, parseUserSession, type UserSession } from './session.js';
 import type { PendingLogin, SessionStore } from './session-store.js';
 
 /** Options of {@link MemorySessionStore}. */
@@ -204,13 +204,4 @@ export class MemorySessionStore implements SessionStore {
     const nowSec = Math.floor(now / 1000);
     for (const [id, entry] of this.#sessions) if (entry.expiresAt <= nowSec) this.#endSession(id);
   }
-}
-
-/** Freezes `value` and everything it holds (plain JSON data). */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
 }

@@ -9,6 +9,7 @@ import { ConfigurationError } from '../errors.js';
 import type { OAuthProvider, UserInfo } from '../providers/types.js';
 import type { TokenStore } from '../stores/types.js';
 import { DEFAULT_ROLE_PERMISSIONS, type RolePermissions } from './roles.js';
+import type { SessionCacheOptions } from './session-cache.js';
 import type { SessionStore } from './session-store.js';
 
 /** Options of `createAuthApp`. */
@@ -86,6 +87,12 @@ export interface AuthAppOptions {
   storeTimeout?: number;
   /** Allow an `http://` `baseUrl` on a non-loopback host (cookies are then sent in clear). Default `false`. */
   allowInsecureHttp?: boolean;
+  /**
+   * With `redis`: keep the sessions this worker reads in a bounded local cache, invalidated
+   * across workers through Redis pub/sub (see `docs/deploy.md`, "Session cache"). A hot session
+   * is then served without a Redis round trip. `true` for the defaults. Default `false`.
+   */
+  sessionCache?: boolean | SessionCacheOptions;
   /** A custom session store (instead of memory or `redis`). */
   sessionStore?: SessionStore;
   /** A custom token store (instead of memory or `redis`). */
@@ -123,6 +130,7 @@ export interface ResolvedOptions {
   clientAddress: AuthAppOptions['clientAddress'];
   providerTimeoutMs: number;
   storeTimeoutMs: number;
+  sessionCache: SessionCacheOptions | undefined;
   sessionStore: SessionStore | undefined;
   tokenStore: TokenStore | undefined;
   onError: AuthAppOptions['onError'];
@@ -201,6 +209,7 @@ export function resolveOptions(options: AuthAppOptions): ResolvedOptions {
   if (typeof redis === 'string' && !/^rediss?:\/\//.test(redis)) {
     fail('Option `redis` must be an ioredis client or a redis:// or rediss:// URL.');
   }
+  const sessionCache = resolveSessionCache(options);
   const stringList = (value: unknown, name: string): string[] => {
     if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
       fail(`Option \`${name}\` must be an array of strings.`);
@@ -236,10 +245,29 @@ export function resolveOptions(options: AuthAppOptions): ResolvedOptions {
     clientAddress: options.clientAddress,
     providerTimeoutMs: providerTimeout * 1000,
     storeTimeoutMs: storeTimeout * 1000,
+    sessionCache,
     sessionStore: options.sessionStore,
     tokenStore: options.tokenStore,
     onError: options.onError,
   };
+}
+
+function resolveSessionCache(options: AuthAppOptions): SessionCacheOptions | undefined {
+  const cache = options.sessionCache;
+  if (cache === undefined || cache === false) return undefined;
+  if (options.redis === undefined || options.sessionStore !== undefined) {
+    fail(
+      "Option `sessionCache` needs `redis` and authflow's own session store: its invalidation travels over Redis pub/sub.",
+    );
+  }
+  const resolved = cache === true ? {} : cache;
+  if (typeof resolved !== 'object' || resolved === null) {
+    fail('Option `sessionCache` must be true, false or { maxEntries, maxBytes, maxAgeSeconds }.');
+  }
+  for (const key of ['maxEntries', 'maxBytes', 'maxAgeSeconds'] as const) {
+    if (resolved[key] !== undefined) positiveInteger(resolved[key], `sessionCache.${key}`);
+  }
+  return { ...resolved };
 }
 
 function fail(message: string): never {

@@ -11,7 +11,9 @@ import type { Redis } from 'ioredis';
 import { nowSeconds } from '../tokens/token-set.js';
 import { randomId } from './crypto.js';
 import { parseUserSession, type UserSession } from './session.js';
+import { invalidationChannel } from './session-cache.js';
 import { type PendingLogin, parsePendingLogin, type SessionStore } from './session-store.js';
+import { StoreUnavailableError } from './store-guard.js';
 
 /** Options of {@link RedisSessionStore}. */
 export interface RedisSessionStoreOptions {
@@ -35,39 +37,79 @@ if not ok or type(login) ~= 'table' then redis.call('DEL', KEYS[1]) return false
 if login.bindingHash ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 return v`;
+// A session is written or deleted together with a message on the invalidation channel, in one
+// script (atomic, one key: fine on Redis Cluster), so that no worker's session cache can keep
+// serving a session that ended or changed.
+const SET_SESSION = `redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) redis.call('PUBLISH', ARGV[3], ARGV[4]) return 1`;
+const DELETE_SESSION = `local n = redis.call('DEL', KEYS[1]) redis.call('PUBLISH', ARGV[1], ARGV[2]) return n`;
 const HIT = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n`;
 
 /** Keeps sessions, pending logins, rate-limit counters and refresh locks in Redis. */
 export class RedisSessionStore implements SessionStore {
   readonly #redis: Redis;
   readonly #prefix: string;
+  readonly #channel: string;
 
   constructor(options: RedisSessionStoreOptions) {
     this.#redis = options.client;
     this.#prefix = options.keyPrefix ?? 'authflow:';
+    this.#channel = invalidationChannel(this.#prefix);
   }
 
   get(sessionId: string): Promise<UserSession | undefined> {
-    // A plain `then`, not `async`/`await`: one Promise less on every protected request.
-    return this.#redis.get(`${this.#prefix}session:${sessionId}`).then((text) => {
-      const session = text === null ? undefined : parseUserSession(parseJson(text));
-      return session !== undefined && session.expiresAt > nowSeconds() ? session : undefined;
-    });
+    return this.read(sessionId).then((session) => session ?? undefined);
   }
 
-  async set(session: UserSession): Promise<void> {
-    const ttl = session.expiresAt - nowSeconds();
-    if (ttl <= 0) return;
-    await this.#redis.set(
-      `${this.#prefix}session:${session.sessionId}`,
-      JSON.stringify(session),
-      'EX',
-      ttl,
+  /**
+   * The hot path behind every protected request: one `GET` and one `then`, which parses,
+   * checks that the session is the one asked for and live, and turns a Redis failure into
+   * StoreUnavailableError. Resolves `null` when there is no live session.
+   */
+  read(sessionId: string): Promise<UserSession | null> {
+    return this.#redis.get(`${this.#prefix}session:${sessionId}`).then(
+      (text) => {
+        const session = text === null ? undefined : parseUserSession(parseJson(text));
+        return session !== undefined &&
+          session.sessionId === sessionId &&
+          session.expiresAt > nowSeconds()
+          ? session
+          : null;
+      },
+      (cause: unknown) => {
+        throw new StoreUnavailableError({ cause });
+      },
     );
   }
 
+  /** Saves the session and tells every worker's session cache to drop its copy. */
+  async set(session: UserSession): Promise<void> {
+    const ttl = session.expiresAt - nowSeconds();
+    if (ttl <= 0) return;
+    await this.#redis.eval(
+      SET_SESSION,
+      1,
+      `${this.#prefix}session:${session.sessionId}`,
+      JSON.stringify(session),
+      String(ttl),
+      this.#channel,
+      session.sessionId,
+    );
+  }
+
+  /**
+   * Ends a session: deletes it and tells every worker's session cache to drop it, in one
+   * atomic script. Every way a session ends (logout, refresh failure, a new login replacing
+   * it, and whatever comes later) goes through here.
+   */
   async delete(sessionId: string): Promise<boolean> {
-    return (await this.#redis.del(`${this.#prefix}session:${sessionId}`)) > 0;
+    const deleted = await this.#redis.eval(
+      DELETE_SESSION,
+      1,
+      `${this.#prefix}session:${sessionId}`,
+      this.#channel,
+      sessionId,
+    );
+    return Number(deleted) > 0;
   }
 
   async putPendingLogin(login: PendingLogin, ttlSeconds: number): Promise<void> {

@@ -32,7 +32,11 @@ export interface SessionStore {
   get(sessionId: string): Promise<UserSession | undefined>;
   /** Saves a session until its `expiresAt`. */
   set(session: UserSession): Promise<void>;
-  /** Deletes a session. Resolves `true` when one was deleted. */
+  /**
+   * Ends a session. Resolves `true` when one was deleted. Every way a session ends (logout,
+   * refresh failure, a login replacing it, back-channel logout, ...) must come through here:
+   * it is where the Redis store tells every worker's session cache.
+   */
   delete(sessionId: string): Promise<boolean>;
   /**
    * Saves a pending login for `ttlSeconds`. `client` names who started it (the rate-limit key:

@@ -43,3 +43,12 @@ export function parseUserSession(value: unknown): UserSession | undefined {
   }
   return v as unknown as UserSession;
 }
+
+/** Freezes `value` and everything it holds (plain JSON data); returns it. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -48,6 +48,29 @@ interface CallContext {
 const calls = new AsyncLocalStorage<CallContext>();
 
 /**
+ * Provider calls in flight. On Node < 24 an enabled AsyncLocalStorage installs promise hooks
+ * that tax every Promise in the process (each request a server answers, not only provider
+ * calls): it is disabled again as soon as no call needs it.
+ */
+let inFlight = 0;
+
+function runWithContext<T>(context: CallContext, fn: () => Promise<T>): Promise<T> {
+  inFlight++;
+  const settle = () => {
+    inFlight--;
+    if (inFlight === 0) calls.disable();
+  };
+  let result: Promise<T>;
+  try {
+    result = calls.run(context, fn);
+  } catch (error) {
+    settle();
+    throw error;
+  }
+  return result.finally(settle);
+}
+
+/**
  * Runs `fn` with `signal` applied to every provider request it makes.
  *
  * @returns What `fn` returns, and the call's context for error classification.
@@ -57,7 +80,7 @@ export function runProviderCall<T>(
   fn: (context: Readonly<CallContext>) => Promise<T>,
 ): Promise<T> {
   const context: CallContext = { signal, tokenRequestSent: false };
-  return calls.run(context, () => fn(context));
+  return runWithContext(context, () => fn(context));
 }
 
 /**
@@ -65,7 +88,7 @@ export function runProviderCall<T>(
  * be cut short by one caller's signal.
  */
 export function runDetached<T>(fn: () => Promise<T>): Promise<T> {
-  return calls.run({ tokenRequestSent: false }, fn);
+  return runWithContext({ tokenRequestSent: false }, fn);
 }
 
 /** Waits for `promise`, or rejects with the signal's reason as soon as `signal` aborts. */

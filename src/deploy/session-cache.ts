@@ -1,0 +1,218 @@
+/**
+ * A bounded in-process cache of the sessions a worker reads from Redis, kept true across
+ * workers by Redis pub/sub: every write or deletion of a session (through
+ * {@link RedisSessionStore}) publishes the session id on an invalidation channel, and every
+ * worker drops its copy on the message. While the channel is down the cache is not trusted:
+ * it is emptied at once and every read goes to Redis until the subscription is back.
+ *
+ * @module
+ */
+import type { Redis } from 'ioredis';
+import { deepFreeze, type UserSession } from './session.js';
+
+/** Options of the session cache (`sessionCache` of `createAuthApp`). */
+export interface SessionCacheOptions {
+  /** Most sessions kept. Default 10000. */
+  maxEntries?: number;
+  /** Most memory used, in bytes, estimated from each session's JSON size. Default 16 MiB. */
+  maxBytes?: number;
+  /**
+   * Longest time in seconds a session is served from memory before Redis is read again, as a
+   * backstop for writes that bypass authflow's store. Default 60.
+   */
+  maxAgeSeconds?: number;
+}
+
+/** How often the subscriber connection is checked, and how long a check may take (ms). */
+const HEARTBEAT_MS = 1000;
+/** Estimated bytes of an entry beyond its JSON (Map slot, entry object, frozen object shapes). */
+const ENTRY_OVERHEAD = 256;
+
+interface Entry {
+  session: UserSession;
+  bytes: number;
+  /** Epoch ms after which the entry is not served (session end or max age, the earlier). */
+  validUntilMs: number;
+}
+
+/** The invalidation channel of the sessions under `keyPrefix`. */
+export function invalidationChannel(keyPrefix: string): string {
+  return `${keyPrefix}session-invalidate`;
+}
+
+/**
+ * Sessions read from Redis, served from memory while the invalidation channel is up.
+ * Reads that an invalidation overtook (a logout on another worker while this worker's `GET`
+ * was in flight) are never stored.
+ */
+export class SessionCache {
+  readonly #entries = new Map<string, Entry>();
+  /** Reads in flight: id → token. An invalidation removes the id, so that read is not kept. */
+  readonly #reading = new Map<string, object>();
+  readonly #maxEntries: number;
+  readonly #maxBytes: number;
+  readonly #maxAgeMs: number;
+  readonly #subscriber: Redis;
+  readonly #channel: string;
+  readonly #heartbeat: ReturnType<typeof setInterval>;
+  #bytes = 0;
+  #trusted = false;
+  #closed = false;
+
+  /**
+   * @param client The client sessions are read with; the cache subscribes on a duplicate of it.
+   * @param keyPrefix The store's key prefix (names the channel).
+   */
+  constructor(client: Redis, keyPrefix: string, options: SessionCacheOptions = {}) {
+    this.#maxEntries = options.maxEntries ?? 10_000;
+    this.#maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+    this.#maxAgeMs = (options.maxAgeSeconds ?? 60) * 1000;
+    this.#channel = invalidationChannel(keyPrefix);
+    // Resubscribed by hand on every connection, so that the cache is trusted again only once
+    // the subscription is confirmed (and after it was emptied).
+    this.#subscriber = client.duplicate({ autoResubscribe: false, lazyConnect: true });
+    const sub = this.#subscriber;
+    sub.on('error', () => {
+      // Connection errors also close the connection: 'close' below stops trusting the cache.
+    });
+    sub.on('close', () => this.#distrust());
+    sub.on('reconnecting', () => this.#distrust());
+    sub.on('ready', () => this.#subscribe());
+    sub.on('message', (channel: string, sessionId: string) => {
+      if (channel === this.#channel) this.invalidate(sessionId);
+    });
+    sub.connect().catch(() => {
+      // Redis down at start: ioredis keeps retrying; the cache stays untrusted meanwhile.
+    });
+    // A cut that closes nothing (a silent network partition) is found by a ping that does not
+    // come back in time: the connection is then dropped and remade.
+    this.#heartbeat = setInterval(() => this.#checkChannel(), HEARTBEAT_MS);
+    this.#heartbeat.unref?.();
+  }
+
+  /** Whether sessions are served from memory now (the invalidation channel is up). */
+  get trusted(): boolean {
+    return this.#trusted;
+  }
+
+  /** The cached live session under `sessionId`, or `undefined` (not cached, stale, or not trusted). */
+  get(sessionId: string): UserSession | undefined {
+    const entry = this.#entries.get(sessionId);
+    if (entry === undefined) return undefined;
+    if (entry.validUntilMs <= Date.now()) {
+      this.#remove(sessionId, entry);
+      return undefined;
+    }
+    return entry.session;
+  }
+
+  /**
+   * Reads through the cache: a cached session at once, else `load()` (one Redis `GET`) and the
+   * result kept, unless the session was invalidated or the channel dropped while it loaded.
+   */
+  read(
+    sessionId: string,
+    load: () => Promise<UserSession | null>,
+  ): UserSession | Promise<UserSession | null> {
+    const hit = this.get(sessionId);
+    if (hit !== undefined) return hit;
+    if (!this.#trusted) return load();
+    const token = {};
+    this.#reading.set(sessionId, token);
+    return load().then(
+      (session) => {
+        if (this.#reading.get(sessionId) !== token) return session;
+        this.#reading.delete(sessionId);
+        if (session !== null) this.#store(session);
+        return session;
+      },
+      (error: unknown) => {
+        if (this.#reading.get(sessionId) === token) this.#reading.delete(sessionId);
+        throw error;
+      },
+    );
+  }
+
+  /** Drops `sessionId` from this worker's cache (other workers get the published message). */
+  invalidate(sessionId: string): void {
+    this.#reading.delete(sessionId);
+    const entry = this.#entries.get(sessionId);
+    if (entry !== undefined) this.#remove(sessionId, entry);
+  }
+
+  /** Stops the heartbeat and closes the subscriber connection. */
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    this.#distrust();
+    this.#subscriber.disconnect();
+  }
+
+  #store(session: UserSession): void {
+    const bytes = JSON.stringify(session).length * 2 + ENTRY_OVERHEAD;
+    if (bytes > this.#maxBytes) return;
+    const validUntilMs = Math.min(session.expiresAt * 1000, Date.now() + this.#maxAgeMs);
+    const previous = this.#entries.get(session.sessionId);
+    if (previous !== undefined) this.#remove(session.sessionId, previous);
+    // Frozen: the same object is handed to every request that reads this session.
+    this.#entries.set(session.sessionId, { session: deepFreeze(session), bytes, validUntilMs });
+    this.#bytes += bytes;
+    // Oldest first (Map keeps insertion order).
+    for (const [id, entry] of this.#entries) {
+      if (this.#entries.size <= this.#maxEntries && this.#bytes <= this.#maxBytes) break;
+      this.#remove(id, entry);
+    }
+  }
+
+  #remove(sessionId: string, entry: Entry): void {
+    this.#entries.delete(sessionId);
+    this.#bytes -= entry.bytes;
+  }
+
+  #distrust(): void {
+    this.#trusted = false;
+    this.#entries.clear();
+    this.#reading.clear();
+    this.#bytes = 0;
+  }
+
+  #subscribe(): void {
+    this.#subscriber.subscribe(this.#channel).then(
+      () => {
+        if (this.#closed || this.#subscriber.status !== 'ready') return;
+        // Whatever was published while the channel was down is unknown: start empty.
+        this.#distrust();
+        this.#trusted = true;
+      },
+      () => {
+        // Not subscribed: stay untrusted; drop the connection so that ioredis makes a new one.
+        this.#distrust();
+        if (!this.#closed) this.#subscriber.disconnect(true);
+      },
+    );
+  }
+
+  #checkChannel(): void {
+    if (!this.#trusted) return;
+    let answered = false;
+    const timer = setTimeout(() => {
+      if (answered || this.#closed) return;
+      this.#distrust();
+      this.#subscriber.disconnect(true);
+    }, HEARTBEAT_MS);
+    timer.unref?.();
+    this.#subscriber.ping().then(
+      () => {
+        answered = true;
+        clearTimeout(timer);
+      },
+      () => {
+        answered = true;
+        clearTimeout(timer);
+        if (this.#closed) return;
+        this.#distrust();
+        this.#subscriber.disconnect(true);
+      },
+    );
+  }
+}
