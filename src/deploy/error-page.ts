@@ -98,7 +98,7 @@ function errorPageHtml(request: Request, error: DeployError, basePath: string): 
   const { title, ways } = copyFor(error.error);
   const links: Record<Way, string> = {
     signIn: `<a id="sign-in" href="${escapeHtml(signIn)}">Sign in</a>`,
-    signInAgain: `<a id="sign-in" href="${escapeHtml(onAuthRoute ? login : signIn)}">${
+    signInAgain: `<a id="sign-in" href="${escapeHtml(signIn)}">${
       error.error === 'forbidden' ? 'Sign in as someone else' : 'Sign in again'
     }</a>`,
     tryAgain: `<a id="try-again" href="${escapeHtml(request.method === 'GET' ? (here ?? '/') : '/')}">Try again</a>`,
