@@ -119,7 +119,7 @@ async function rejectsReauth(promise: Promise<unknown>): Promise<void> {
 /** Defines the interop scenarios for one provider, started by `start` (and stopped after). */
 export function interopSuite(name: string, start: () => Promise<InteropProvider>): void {
   // One provider's scenarios run in sequence (they share its fixed loopback port).
-  describe(`interop: ${name}`, { timeout: 150_000 }, () => {
+  describe(`interop: ${name}`, { timeout: 240_000 }, () => {
     let op: InteropProvider | undefined;
     let browser: Browser | undefined;
     before(async () => {
