@@ -64,6 +64,7 @@ export async function startAuthlib(options: AuthlibOptions = {}): Promise<Intero
     deployPort,
     subject: 'alice',
     capabilities: {
+      exactRedirectUris: true,
       rotatesRefreshTokens: true,
       reuseRevokesChain: false,
       publicClientRevocation: true,

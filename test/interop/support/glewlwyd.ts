@@ -155,6 +155,7 @@ export async function startGlewlwyd(options: GlewlwydOptions = {}): Promise<Inte
       // Glewlwyd's `public` subject type is an opaque random string per user.
       subject: undefined,
       capabilities: {
+        exactRedirectUris: true,
         rotatesRefreshTokens: true,
         oneUseRefreshTokens: true,
         reuseRevokesChain: true,

@@ -41,6 +41,7 @@ export async function startOAuth2Mock(): Promise<InteropProvider> {
     deployPort,
     subject: 'johndoe',
     capabilities: {
+      exactRedirectUris: false,
       rotatesRefreshTokens: true,
       reuseRevokesChain: false,
       publicClientRevocation: true,

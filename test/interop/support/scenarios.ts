@@ -119,7 +119,7 @@ async function rejectsReauth(promise: Promise<unknown>): Promise<void> {
 /** Defines the interop scenarios for one provider, started by `start` (and stopped after). */
 export function interopSuite(name: string, start: () => Promise<InteropProvider>): void {
   // One provider's scenarios run in sequence (they share its fixed loopback port).
-  describe(`interop: ${name}`, { timeout: 150_000 }, () => {
+  describe(`interop: ${name}`, { timeout: 240_000 }, () => {
     let op: InteropProvider | undefined;
     let browser: Browser | undefined;
     before(async () => {
@@ -153,6 +153,31 @@ export function interopSuite(name: string, start: () => Promise<InteropProvider>
       checkSubject(provider(), claims.sub);
       assert.equal(userInfo.sub, claims.sub);
       assert.ok(tokens.refreshToken, 'a refresh token');
+    });
+
+    it('exact redirect-URI matching: a loopback URI on another port is never redirected to', async (t) => {
+      const op = provider();
+      const oidc = providerFor(op, op.publicClient);
+      const other = `http://127.0.0.1:${op.nativePort === 65535 ? 65534 : op.nativePort + 1}/callback`;
+      const url = await oidc.buildAuthorizeUrl({
+        redirectUri: other,
+        state: 'exact-match-check',
+        nonce: 'exact-match-check',
+        codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      });
+      const response = await fetch(url, { redirect: 'manual' });
+      await response.body?.cancel();
+      const location = response.headers.get('location') ?? '';
+      const sentBack = location.startsWith(other);
+      if (op.capabilities.exactRedirectUris) {
+        // Hence `loopback: { port }` / `--port` with these providers (see docs/providers.md).
+        assert.equal(sentBack, false, `${op.name} redirected to an unregistered URI`);
+        // Refused outright (authlib 400, Glewlwyd 403), not sent to a login page first.
+        assert.ok(response.status >= 400 && response.status < 500, `HTTP ${response.status}`);
+      } else {
+        t.diagnostic(`${op.name} accepts any redirect URI`);
+        assert.equal(sentBack, true);
+      }
     });
 
     it('refresh: new tokens, rotation where the provider rotates, one-use refresh tokens refused on reuse', async () => {

@@ -14,6 +14,8 @@ export interface InteropClient {
 
 /** What the provider does, so each scenario asserts the right outcome. */
 export interface InteropCapabilities {
+  /** Redirect URIs are matched exactly, port included (so native apps need a fixed port). */
+  exactRedirectUris: boolean;
   /** A new refresh token on every refresh. */
   rotatesRefreshTokens: boolean;
   /** A refresh token used once is dead (reuse answers `invalid_grant`). */
