@@ -414,14 +414,13 @@ async function main(): Promise<void> {
           );
         }
       }
-      const bare = (results[0] as WrkResult[])[round]?.rate as number;
+      // Raw numbers only: ratios are printed once the run is known to be valid.
       console.log(
-        `  round ${round + 1}: bare ${fixed(bare, 0)} req/s; ` +
+        `  round ${round + 1} (req/s): ` +
           routes
-            .slice(1)
             .map(
               ([, path], i) =>
-                `${path} ${fixed(((results[i + 1] as WrkResult[])[round]?.rate as number) / bare)}`,
+                `${path} ${fixed((results[i] as WrkResult[])[round]?.rate as number, 0)}`,
             )
             .join(', '),
       );
@@ -469,14 +468,22 @@ async function main(): Promise<void> {
         for (const line of wrong) console.log(`  - ${line}`);
         continue;
       }
-      console.log(`\n${measure.title}, medians, and ratios to the bare route:`);
+      console.log(
+        `\n${measure.title}, medians, ratios to the bare route (medians, and per round), Redis GETs:`,
+      );
       routes.forEach(([name, path], i) => {
+        const perRound = (results[i] as WrkResult[])
+          .map((r, round) =>
+            fixed(measure.of(r) / measure.of((results[0] as WrkResult[])[round] as WrkResult)),
+          )
+          .join(' ');
         console.log(
           `  ${name.padEnd(38)}${fixed(medians[i] as number, 0).padStart(8)} ${measure.unit.padEnd(10)}` +
             `ratio ${fixed((medians[i] as number) / bare)}${goals[path] ? `  (${goals[path]})` : ''}`.padEnd(
               28,
             ) +
-            `${fixed(median((results[i] as WrkResult[]).map((r) => r.getsPerRequest)))} Redis GET/request`,
+            `(${perRound})`.padEnd(18) +
+            `${fixed(median((results[i] as WrkResult[]).map((r) => r.getsPerRequest)))} GET/request`,
         );
       });
     }
