@@ -6,7 +6,7 @@
  * started before them and stopped after them, even when they fail.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import type { Browser } from 'playwright-core';
 import { createAuthApp } from '../../../src/deploy/index.js';
@@ -442,5 +442,3 @@ class RecordingTokenStore extends MemoryTokenStore {
     await super.save(key, tokens);
   }
 }
-
-export type { TestContext };
