@@ -8,6 +8,7 @@ import { MemoryTokenStore } from '../stores/memory.js';
 import type { TokenStore } from '../stores/types.js';
 import { readSingleCookie, serializeCookie } from './cookies.js';
 import { ValueSigner } from './crypto.js';
+import { IdleTracker } from './idle.js';
 import { MemorySessionStore } from './memory-session-store.js';
 import type { ResolvedOptions } from './options.js';
 import { BOUNDED_REDIS_OPTIONS, createRedisClient, handleRedisErrors } from './redis-client.js';
@@ -16,6 +17,12 @@ import { RedisTokenStore } from './redis-token-store.js';
 import type { UserSession } from './session.js';
 import type { SessionStore } from './session-store.js';
 import { guardSessionStore, guardTokenStore, StoreUnavailableError } from './store-guard.js';
+import {
+  guardSessionIndex,
+  MemorySessionIndex,
+  RedisSessionIndex,
+  type SessionIndex,
+} from './user-sessions.js';
 
 /** Lifetime of a pending login and of its binding cookie, in seconds. */
 export const PENDING_LOGIN_TTL = 600;
@@ -24,6 +31,8 @@ export const PENDING_LOGIN_TTL = 600;
 export interface Stores {
   sessions: SessionStore;
   tokens: TokenStore;
+  /** Session ids per user and per provider session (`sid`). */
+  index: SessionIndex;
   /** Closes what authflow opened itself (a Redis client created from a URL). */
   close(): Promise<void>;
   /**
@@ -39,10 +48,15 @@ export class AuthContext {
   readonly signer: ValueSigner;
   #stores: Stores | undefined;
   readonly #storesPromise: Promise<Stores>;
+  readonly #idle: IdleTracker | undefined;
 
   constructor(options: ResolvedOptions) {
     this.options = options;
     this.signer = new ValueSigner(options.secret);
+    this.#idle =
+      options.idleTimeout === undefined
+        ? undefined
+        : new IdleTracker(options.idleTimeout, () => this.#stores);
     this.#storesPromise = createStores(options).then((stores) => {
       this.#stores = stores;
       return stores;
@@ -86,14 +100,18 @@ export class AuthContext {
   #sessionById(sessionId: string): UserSession | null | Promise<UserSession | null> {
     const stores = this.#stores;
     if (stores?.memorySessions !== undefined) {
-      return liveSession(stores.memorySessions.getSync(sessionId), sessionId);
+      const live = liveSession(stores.memorySessions.getSync(sessionId), sessionId);
+      return this.#idle === undefined || live === null ? live : this.#idle.check(live);
     }
     // Redis or an app's store: one guarded read, and one `then` for both outcomes.
     const read = stores
       ? stores.sessions.get(sessionId)
       : this.#storesPromise.then((ready) => ready.sessions.get(sessionId));
     return read.then(
-      (session) => liveSession(session, sessionId),
+      (session) => {
+        const live = liveSession(session, sessionId);
+        return this.#idle === undefined || live === null ? live : this.#idle.check(live);
+      },
       (error) => {
         // The guard already gives StoreUnavailableError; creating the stores may fail otherwise.
         throw error instanceof StoreUnavailableError
@@ -186,6 +204,7 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
           new RedisTokenStore({ client, keyPrefix, ttlSeconds: options.sessionTtl }),
         options.tokenStore ? timeout : deadline,
       ),
+      index: guardSessionIndex(new RedisSessionIndex(client, keyPrefix), deadline),
       close: async () => {
         if (ownClient) client.disconnect();
       },
@@ -200,6 +219,7 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
     return {
       sessions: guardSessionStore(options.sessionStore, timeout),
       tokens,
+      index: new MemorySessionIndex(),
       close: async () => {},
     };
   }
@@ -207,5 +227,11 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
     // Token sets of sessions that ended unseen must not pile up in memory.
     onSessionEnd: (sessionId) => void tokens.delete(sessionId).catch(() => {}),
   });
-  return { sessions, tokens, close: async () => {}, memorySessions: sessions };
+  return {
+    sessions,
+    tokens,
+    index: new MemorySessionIndex(),
+    close: async () => {},
+    memorySessions: sessions,
+  };
 }

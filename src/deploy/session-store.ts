@@ -34,6 +34,12 @@ export interface SessionStore {
   set(session: UserSession): Promise<void>;
   /** Deletes a session. Resolves `true` when one was deleted. */
   delete(sessionId: string): Promise<boolean>;
+  /**
+   * Saves `session` again only if it still exists, living at most `ttlSeconds` more (and never
+   * past its `expiresAt`): the sliding idle timeout. Optional: without it, `set` is used, which
+   * may bring back a session ended a moment before.
+   */
+  touch?(session: UserSession, ttlSeconds: number): Promise<boolean>;
   /** Saves a pending login for `ttlSeconds`. */
   putPendingLogin(login: PendingLogin, ttlSeconds: number): Promise<void>;
   /** Removes and returns the pending login under `state` (single use, atomic). */

@@ -26,6 +26,7 @@ export interface ResolvedOptions {
   deviceCodeTtl: number;
   devicePollInterval: number;
   webClientSecret: string;
+  webClientBackchannelLogoutUri: string | undefined;
   clients: NonNullable<DevProviderOptions['clients']>;
 }
 
@@ -67,7 +68,11 @@ function deviceError(error: unknown): [code: string, message: string] | undefine
 /** The oidc-provider configuration of the development provider. */
 export function providerConfiguration(options: ResolvedOptions): Record<string, unknown> {
   return {
-    clients: devClients(options.webClientSecret, options.clients),
+    clients: devClients(
+      options.webClientSecret,
+      options.clients,
+      options.webClientBackchannelLogoutUri,
+    ),
     cookies: { keys: generateCookieKeys() },
     // Authorization code flow only (no implicit or hybrid responses).
     responseTypes: ['code'],
@@ -119,6 +124,8 @@ export function providerConfiguration(options: ResolvedOptions): Record<string, 
     features: {
       devInteractions: { enabled: false },
       userinfo: { enabled: true },
+      // Sends a logout token to clients with a backchannel_logout_uri when the user signs out.
+      backchannelLogout: { enabled: true },
       revocation: {
         enabled: true,
         // A client revokes only its own tokens; another client's request is answered 200 and

@@ -32,6 +32,7 @@ function resolveOptions(options: DevProviderOptions): ResolvedOptions {
     deviceCodeTtl: positiveInteger('deviceCodeTtl', options.deviceCodeTtl, 600),
     devicePollInterval: positiveInteger('devicePollInterval', options.devicePollInterval, 1),
     webClientSecret: options.webClientSecret ?? randomBytes(32).toString('base64url'),
+    webClientBackchannelLogoutUri: options.webClientBackchannelLogoutUri,
     clients: options.clients ?? [],
   };
 }

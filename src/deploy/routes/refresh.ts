@@ -20,11 +20,24 @@ const POLL_MS = 50;
 export async function refresh(ctx: AuthContext, request: Request): Promise<Response> {
   const session = await ctx.readSession(request);
   if (session === null) return notAuthenticated();
-  const { sessions, tokens } = await ctx.stores();
+  const { tokens } = await ctx.stores();
   const id = session.sessionId;
   const before = await tokens.load(id);
   if (before === undefined) return notAuthenticated();
+  return refreshSessionTokens(ctx, id, before);
+}
 
+/**
+ * Replaces the token set `before` of session `id` with a refreshed one, under the session's
+ * cross-worker refresh lock (shared by the route and `auth.getAccessToken`). When another
+ * worker already replaced `before`, answers with its set without calling the provider.
+ */
+export async function refreshSessionTokens(
+  ctx: AuthContext,
+  id: string,
+  before: OAuthTokenSet,
+): Promise<Response> {
+  const { sessions, tokens } = await ctx.stores();
   const lockKey = `refresh:${id}`;
   const lockMs = ctx.options.providerTimeoutMs + 2000;
   const lock = await sessions.acquireLock(lockKey, lockMs);
