@@ -1,5 +1,5 @@
 import type { ClientInstance, KoaContext } from 'oidc-provider';
-import { devClients } from './clients.js';
+import { devClients, isLoopbackHttpUrl } from './clients.js';
 import { generateCookieKeys } from './keys.js';
 import {
   deviceConfirmPage,
@@ -68,6 +68,13 @@ function deviceError(error: unknown): [code: string, message: string] | undefine
 /** The oidc-provider configuration of the development provider. */
 export function providerConfiguration(options: ResolvedOptions): Record<string, unknown> {
   return {
+    // oidc-provider refuses to call special-use addresses (SSRF guard); the development
+    // provider's clients (back-channel logout) live on loopback, so those calls are let through.
+    fetch: (url: string | URL, init: RequestInit & { dispatcher?: unknown }) => {
+      if (!isLoopbackHttpUrl(String(url))) return globalThis.fetch(url, init);
+      const { dispatcher: _guarded, ...rest } = init;
+      return globalThis.fetch(url, rest);
+    },
     clients: devClients(
       options.webClientSecret,
       options.clients,

@@ -48,15 +48,21 @@ export function workerApp(auth: AuthApp): Hono<AuthEnv> {
   return app;
 }
 
-/** Starts `count` workers for the dev provider; `baseUrl` is the first worker's address. */
+/**
+ * Starts `count` workers for the dev provider; `baseUrl` is the first worker's address. `dev`
+ * may be a function that starts the provider once the app's address is known (closed with the
+ * workers then).
+ */
 export async function startWorkers(
-  dev: DevProvider,
+  devOrStart: DevProvider | ((baseUrl: string) => Promise<DevProvider>),
   count: number,
   options: Partial<AuthAppOptions> = {},
-): Promise<{ workers: Worker[]; baseUrl: string; close(): Promise<void> }> {
+): Promise<{ workers: Worker[]; baseUrl: string; dev: DevProvider; close(): Promise<void> }> {
   const apps: (Hono<AuthEnv> | undefined)[] = [];
   const servers: RunningServer[] = [];
   const auths: AuthApp[] = [];
+  let dev = typeof devOrStart === 'function' ? undefined : devOrStart;
+  const ownDev = typeof devOrStart === 'function';
   try {
     for (let i = 0; i < count; i++) {
       servers.push(
@@ -67,14 +73,16 @@ export async function startWorkers(
       );
     }
     const baseUrl = (servers[0] as RunningServer).url;
+    if (typeof devOrStart === 'function') dev = await devOrStart(baseUrl);
     for (let i = 0; i < count; i++) {
-      const auth = makeApp(dev, { baseUrl, ...options });
+      const auth = makeApp(dev as DevProvider, { baseUrl, ...options });
       auths.push(auth);
       apps[i] = workerApp(auth);
     }
   } catch (error) {
     await Promise.all(servers.map((s) => s.close()));
     await Promise.all(auths.map((a) => a.close()));
+    if (ownDev) await dev?.close();
     throw error;
   }
   const workers = servers.map((server, i) => ({
@@ -85,9 +93,11 @@ export async function startWorkers(
   return {
     workers,
     baseUrl: (servers[0] as RunningServer).url,
+    dev: dev as DevProvider,
     async close() {
       await Promise.all(servers.map((s) => s.close()));
       await Promise.all(auths.map((a) => a.close()));
+      if (ownDev) await dev?.close();
     },
   };
 }
