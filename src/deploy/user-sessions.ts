@@ -40,19 +40,27 @@ export function sidIndexKey(sid: string): string {
 /** Longest user id or `sid` indexed; longer ones come from no sane provider. */
 const MAX_KEY_LENGTH = 512;
 
-/** The index in this process's memory, bounded by the live sessions it points at. */
+/** Most keys the memory index keeps (twice the memory session store's default cap). */
+const MAX_MEMORY_KEYS = 200_000;
+
+/**
+ * The index in this process's memory: expired entries are swept, and at most
+ * {@link MAX_MEMORY_KEYS} keys are kept (the least recently added go first).
+ */
 export class MemorySessionIndex implements SessionIndex {
   readonly #entries = new Map<string, Map<string, number>>();
   #lastSweepMs = 0;
 
   async add(key: string, sessionId: string, expiresAt: number): Promise<void> {
     this.#sweep();
-    let ids = this.#entries.get(key);
-    if (ids === undefined) {
-      ids = new Map();
-      this.#entries.set(key, ids);
-    }
+    const ids = this.#entries.get(key) ?? new Map<string, number>();
+    // Re-inserted: the Map's order is the order of last use, for eviction.
+    this.#entries.delete(key);
+    this.#entries.set(key, ids);
     ids.set(sessionId, expiresAt);
+    while (this.#entries.size > MAX_MEMORY_KEYS) {
+      this.#entries.delete(this.#entries.keys().next().value as string);
+    }
   }
 
   async list(key: string): Promise<string[]> {
