@@ -105,22 +105,22 @@ describe('sessions per user and the idle timeout', () => {
       const count = store === 'redis' ? 2 : 1;
       const { workers, baseUrl, close } = await startWorkers(dev(), count, {
         ...(store === 'redis' ? { redis: redis().url, keyPrefix: `idle-${store}:` } : {}),
-        idleTimeout: 2,
+        idleTimeout: 4, // touched every second; 3 s of slack between requests on a busy machine
         ...MANY_LOGINS,
       });
       try {
         const browser = new Browser(baseUrl, '127.0.0.1');
         await browser.signIn((workers[0] as Worker).http, 'alice');
-        // Used every 0.6 s for 4 s (twice the idle timeout): still signed in.
-        for (let i = 0; i < 7; i++) {
+        // Used every 0.7 s for 6 s (longer than the idle timeout): still signed in.
+        for (let i = 0; i < 9; i++) {
           assert.equal(await me(browser, workers[i % count] as Worker), 200, `request ${i}`);
-          await sleep(600);
+          await sleep(700);
         }
         const [session] = await (workers[0] as Worker).auth.listSessions('alice');
         assert.ok(session?.lastActiveAt !== undefined);
         assert.ok(session.lastActiveAt > session.createdAt, 'the session was touched');
         // Then unused for longer than the idle timeout: ended.
-        await sleep(2600);
+        await sleep(4600);
         for (const worker of workers) assert.equal(await me(browser, worker), 401);
         assert.deepEqual(await (workers[0] as Worker).auth.listSessions('alice'), []);
         assert.equal(
