@@ -5,12 +5,19 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from 'hono';
+import {
+  type AccessToken,
+  type GetAccessTokenOptions,
+  getAccessToken,
+  type RequestLike,
+} from './access-token.js';
 import { AuthContext } from './context.js';
 import { forRequest } from './error-page.js';
 import { type AuthEnv, createHonoMiddleware, type ProtectedHandler } from './hono.js';
 import { errorResponse, storeUnavailable } from './http.js';
 import { type AuthAppOptions, resolveOptions } from './options.js';
 import { hasPermission } from './roles.js';
+import { backchannelLogout } from './routes/backchannel-logout.js';
 import { callback } from './routes/callback.js';
 import { status, userinfo } from './routes/info.js';
 import { login } from './routes/login.js';
@@ -19,6 +26,7 @@ import { refresh } from './routes/refresh.js';
 import { isSameOriginRequest } from './same-origin.js';
 import type { UserSession } from './session.js';
 import { StoreUnavailableError } from './store-guard.js';
+import { endUserSessions, listUserSessions } from './user-sessions.js';
 
 /** Requests with a longer URL are refused with 400 before any work. */
 const MAX_URL_LENGTH = 8192;
@@ -35,6 +43,22 @@ export interface AuthApp {
    * `StoreUnavailableError` when the store cannot be reached.
    */
   getSession(request: Request): Promise<UserSession | null>;
+  /**
+   * The signed-in user's access token, for calling APIs as the user: refreshed first when it
+   * expires within `minValidity` (60) seconds, under the same cross-worker lock as
+   * `/auth/refresh`. `null` when not signed in. Takes a Request or a Hono context. Rejects with
+   * code `reauth_required` when the provider rejected the refresh (the session is ended), and
+   * with `refresh_failed` / `token_expired` when the token has expired and cannot be renewed.
+   * Never gives the refresh token.
+   */
+  getAccessToken(
+    request: RequestLike,
+    options?: GetAccessTokenOptions,
+  ): Promise<AccessToken | null>;
+  /** The user's live sessions (on every worker with Redis), oldest first. */
+  listSessions(userId: string): Promise<UserSession[]>;
+  /** Ends every session of the user ("sign out everywhere"); resolves how many were ended. */
+  endSessions(userId: string): Promise<number>;
   /**
    * Hono middleware: serves the auth routes under `basePath`, and for every other request puts
    * the session (or `null`) on the context as `c.get('session')`.
@@ -69,6 +93,8 @@ const ROUTES: Record<string, { method: 'GET' | 'POST'; handler: Route; sameOrigi
   '/logout': { method: 'POST', handler: logout, sameOrigin: true },
   '/userinfo': { method: 'GET', handler: userinfo },
   '/status': { method: 'GET', handler: status },
+  // Server to server from the provider: no browser, so no same-origin check.
+  '/backchannel-logout': { method: 'POST', handler: backchannelLogout },
 };
 
 /**
@@ -104,7 +130,7 @@ export function createAuthApp(options: AuthAppOptions): AuthApp {
         return errorResponse(
           404,
           'not_found',
-          `No such auth route. See ${basePath}/login, /callback, /refresh, /logout, /userinfo, /status.`,
+          `No such auth route. See ${basePath}/login, /callback, /refresh, /logout, /userinfo, /status, /backchannel-logout.`,
         );
       }
       route = sub.slice(1);
@@ -153,6 +179,9 @@ export function createAuthApp(options: AuthAppOptions): AuthApp {
   return {
     fetch: handle,
     getSession,
+    getAccessToken: (request, options) => getAccessToken(ctx, request, options),
+    listSessions: (userId) => listUserSessions(ctx, userId),
+    endSessions: (userId) => endUserSessions(ctx, userId),
     ...hono,
     hasPermission: checkPermission,
     loginPath: `${basePath}/login`,

@@ -8,6 +8,7 @@ import { MemoryTokenStore } from '../stores/memory.js';
 import type { TokenStore } from '../stores/types.js';
 import { readCookieOnce, serializeCookie } from './cookies.js';
 import { type SignaturePurpose, ValueSigner } from './crypto.js';
+import { IdleTracker } from './idle.js';
 import { MemorySessionStore } from './memory-session-store.js';
 import type { ResolvedOptions } from './options.js';
 import { BOUNDED_REDIS_OPTIONS, createRedisClient, handleRedisErrors } from './redis-client.js';
@@ -17,6 +18,12 @@ import type { UserSession } from './session.js';
 import { SessionCache } from './session-cache.js';
 import type { SessionStore } from './session-store.js';
 import { guardSessionStore, guardTokenStore, StoreUnavailableError } from './store-guard.js';
+import {
+  guardSessionIndex,
+  MemorySessionIndex,
+  RedisSessionIndex,
+  type SessionIndex,
+} from './user-sessions.js';
 
 /** Lifetime of a pending login and of its binding cookie, in seconds. */
 export const PENDING_LOGIN_TTL = 600;
@@ -28,6 +35,8 @@ const MAX_DUPLICATE_COOKIES = 16;
 export interface Stores {
   sessions: SessionStore;
   tokens: TokenStore;
+  /** Session ids per user and per provider session (`sid`). */
+  index: SessionIndex;
   /** Closes what authflow opened itself (a Redis client created from a URL, the cache). */
   close(): Promise<void>;
   /**
@@ -44,10 +53,15 @@ export class AuthContext {
   readonly signer: ValueSigner;
   #stores: Stores | undefined;
   readonly #storesPromise: Promise<Stores>;
+  readonly #idle: IdleTracker | undefined;
 
   constructor(options: ResolvedOptions) {
     this.options = options;
     this.signer = new ValueSigner(options.secret);
+    this.#idle =
+      options.idleTimeout === undefined
+        ? undefined
+        : new IdleTracker(options.idleTimeout, () => this.#stores);
     this.#storesPromise = createStores(options).then((stores) => {
       this.#stores = stores;
       return stores;
@@ -117,13 +131,23 @@ export class AuthContext {
 
   #sessionById(sessionId: string): UserSession | null | Promise<UserSession | null> {
     const stores = this.#stores;
-    if (stores !== undefined) return stores.readSession(sessionId);
+    if (stores !== undefined) return this.#readLive(stores, sessionId);
     return this.#storesPromise.then(
-      (ready) => ready.readSession(sessionId),
+      (ready) => this.#readLive(ready, sessionId),
       (cause: unknown) => {
         throw new StoreUnavailableError({ cause });
       },
     );
+  }
+
+  /** The store's read, then the idle timeout when there is one (synchronous when the read is). */
+  #readLive(stores: Stores, sessionId: string): UserSession | null | Promise<UserSession | null> {
+    const read = stores.readSession(sessionId);
+    const idle = this.#idle;
+    if (idle === undefined) return read;
+    if (read instanceof Promise)
+      return read.then((live) => (live === null ? live : idle.check(live)));
+    return read === null ? read : idle.check(read);
   }
 
   /** Set-Cookie for a new session. */
@@ -211,9 +235,10 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
         new RedisTokenStore({ client, keyPrefix, ttlSeconds: options.sessionTtl }),
       options.tokenStore ? timeout : deadline,
     );
+    const index = guardSessionIndex(new RedisSessionIndex(client, keyPrefix), deadline);
     if (options.sessionStore) {
       const sessions = guardSessionStore(options.sessionStore, timeout);
-      return { sessions, tokens, close: closeClient, readSession: guardedRead(sessions) };
+      return { sessions, tokens, index, close: closeClient, readSession: guardedRead(sessions) };
     }
     const store = new RedisSessionStore({ client, keyPrefix });
     const guarded = guardSessionStore(store, deadline);
@@ -221,7 +246,7 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
     // through the guard, which bounds the wait.
     const read = ownClient ? (sessionId: string) => store.read(sessionId) : guardedRead(guarded);
     if (options.sessionCache === undefined) {
-      return { sessions: guarded, tokens, close: closeClient, readSession: read };
+      return { sessions: guarded, tokens, index, close: closeClient, readSession: read };
     }
     const cache = new SessionCache(client, keyPrefix, options.sessionCache);
     return {
@@ -238,6 +263,7 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
         },
       }),
       tokens,
+      index,
       close: async () => {
         cache.close();
         await closeClient();
@@ -252,7 +278,13 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
     : new MemoryTokenStore();
   if (options.sessionStore) {
     const sessions = guardSessionStore(options.sessionStore, timeout);
-    return { sessions, tokens, close: async () => {}, readSession: guardedRead(sessions) };
+    return {
+      sessions,
+      tokens,
+      index: new MemorySessionIndex(),
+      close: async () => {},
+      readSession: guardedRead(sessions),
+    };
   }
   const sessions = new MemorySessionStore({
     // Token sets of sessions that ended unseen must not pile up in memory.
@@ -261,6 +293,7 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
   return {
     sessions,
     tokens,
+    index: new MemorySessionIndex(),
     close: async () => {},
     // Synchronous: memory needs no waiting.
     readSession: (sessionId) => liveSession(sessions.getSync(sessionId), sessionId),

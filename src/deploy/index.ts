@@ -4,6 +4,7 @@
  *
  * @module
  */
+export type { AccessToken, GetAccessTokenOptions, RequestLike } from './access-token.js';
 export { type AuthApp, createAuthApp } from './app.js';
 export type { RequestEnv } from './client-ip.js';
 export type { AuthEnv, ProtectedHandler } from './hono.js';
@@ -25,3 +26,8 @@ export {
 export type { SessionMetadata, UserSession } from './session.js';
 export type { PendingLogin, SessionStore } from './session-store.js';
 export { StoreUnavailableError } from './store-guard.js';
+export {
+  MemorySessionIndex,
+  RedisSessionIndex,
+  type SessionIndex,
+} from './user-sessions.js';

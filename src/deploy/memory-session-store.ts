@@ -91,6 +91,14 @@ export class MemorySessionStore implements SessionStore {
     return this.#sessions.delete(sessionId);
   }
 
+  async touch(session: UserSession, ttlSeconds: number): Promise<boolean> {
+    if (this.getSync(session.sessionId) === undefined) return false;
+    const copy = deepFreeze(JSON.parse(JSON.stringify(session)) as UserSession);
+    const expiresAt = Math.min(copy.expiresAt, nowSeconds() + ttlSeconds);
+    this.#sessions.set(session.sessionId, { session: copy, expiresAt });
+    return true;
+  }
+
   async putPendingLogin(login: PendingLogin, ttlSeconds: number, client?: string): Promise<void> {
     this.#sweep();
     const owner = client ?? NO_CLIENT;

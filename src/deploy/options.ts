@@ -41,6 +41,12 @@ export interface AuthAppOptions {
   /** Session lifetime in seconds. Default 86400 (one day). */
   sessionTtl?: number;
   /**
+   * End a session unused for this many seconds, before `sessionTtl`. Sliding: a session in use
+   * is saved again at most once per interval (a tenth of it, 1 to 60 s), not on every request.
+   * Default: none (only `sessionTtl`).
+   */
+  idleTimeout?: number;
+  /**
    * Name of the session cookie. Default `'__Host-authflow_session'` on https (browsers then
    * refuse the cookie from sibling subdomains and other paths: no cookie tossing),
    * `'authflow_session'` on http. The login-binding cookie is named after it.
@@ -115,6 +121,7 @@ export interface ResolvedOptions {
   redis: Redis | string | undefined;
   keyPrefix: string;
   sessionTtl: number;
+  idleTimeout: number | undefined;
   cookieName: string;
   bindingCookieName: string;
   defaultRoles: string[];
@@ -188,6 +195,8 @@ export function resolveOptions(options: AuthAppOptions): ResolvedOptions {
   }
   const sessionTtl = options.sessionTtl ?? 86_400;
   positiveInteger(sessionTtl, 'sessionTtl');
+  const idleTimeout = options.idleTimeout;
+  if (idleTimeout !== undefined) positiveInteger(idleTimeout, 'idleTimeout');
   const afterLoginPath = options.afterLoginPath ?? '/';
   localPath(afterLoginPath, 'afterLoginPath');
   if (options.afterLogoutPath !== undefined) localPath(options.afterLogoutPath, 'afterLogoutPath');
@@ -226,6 +235,7 @@ export function resolveOptions(options: AuthAppOptions): ResolvedOptions {
     redis,
     keyPrefix: options.keyPrefix ?? 'authflow:',
     sessionTtl,
+    idleTimeout,
     cookieName,
     // On https the binding cookie is __Host- prefixed: no sibling subdomain can plant one.
     bindingCookieName:

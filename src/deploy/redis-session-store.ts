@@ -112,6 +112,20 @@ export class RedisSessionStore implements SessionStore {
     return Number(deleted) > 0;
   }
 
+  async touch(session: UserSession, ttlSeconds: number): Promise<boolean> {
+    const ttl = Math.min(session.expiresAt - nowSeconds(), ttlSeconds);
+    if (ttl <= 0) return false;
+    // XX: never brings back a session that ended meanwhile (signed out on another worker).
+    const ok = await this.#redis.set(
+      `${this.#prefix}session:${session.sessionId}`,
+      JSON.stringify(session),
+      'EX',
+      ttl,
+      'XX',
+    );
+    return ok === 'OK';
+  }
+
   async putPendingLogin(login: PendingLogin, ttlSeconds: number): Promise<void> {
     await this.#redis.set(
       `${this.#prefix}pending:${login.state}`,

@@ -39,6 +39,12 @@ export interface SessionStore {
    */
   delete(sessionId: string): Promise<boolean>;
   /**
+   * Saves `session` again only if it still exists, living at most `ttlSeconds` more (and never
+   * past its `expiresAt`): the sliding idle timeout. Optional: without it, `set` is used, which
+   * may bring back a session ended a moment before.
+   */
+  touch?(session: UserSession, ttlSeconds: number): Promise<boolean>;
+  /**
    * Saves a pending login for `ttlSeconds`. `client` names who started it (the rate-limit key:
    * an address, an IPv6 /64, or a browser), so that a store with a size cap drops the logins
    * of the client holding the most, never other users' sign-ins in flight.

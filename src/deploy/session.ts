@@ -19,6 +19,16 @@ export interface UserSession {
   expiresAt: number;
   /** Extra data: `userInfo` (the provider's claims) and `provider` (its name). */
   metadata: SessionMetadata;
+  /**
+   * The provider's session id (`sid` of the ID token) at sign-in, when it sent one: a
+   * back-channel logout naming it ends this session.
+   */
+  sid?: string;
+  /**
+   * When the session was last seen in use (epoch seconds), kept to within the touch interval
+   * when `idleTimeout` is set.
+   */
+  lastActiveAt?: number;
 }
 
 /** What authflow keeps in {@link UserSession.metadata}. Apps may add their own fields. */
@@ -41,6 +51,8 @@ export function parseUserSession(value: unknown): UserSession | undefined {
   if (typeof v.metadata !== 'object' || v.metadata === null || Array.isArray(v.metadata)) {
     return undefined;
   }
+  if (v.sid !== undefined && typeof v.sid !== 'string') return undefined;
+  if (v.lastActiveAt !== undefined && typeof v.lastActiveAt !== 'number') return undefined;
   return v as unknown as UserSession;
 }
 

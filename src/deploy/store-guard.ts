@@ -69,6 +69,8 @@ function guard<T extends object>(
 ): T {
   const wrapped = Object.create(target) as T;
   for (const name of methods) {
+    // Optional methods the store does not have stay missing (callers check for them).
+    if (typeof target[name] !== 'function') continue;
     const method = target[name] as unknown as (...args: unknown[]) => Promise<unknown>;
     (wrapped as Record<keyof T, unknown>)[name] = (...args: unknown[]) =>
       bounded(() => method.apply(target, args), timeoutMs);
@@ -87,6 +89,7 @@ export function guardSessionStore(
       'get',
       'set',
       'delete',
+      'touch',
       'putPendingLogin',
       'takePendingLogin',
       'hit',

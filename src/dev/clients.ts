@@ -14,7 +14,11 @@ export const WEB_CLIENT_ID = 'authflow-web';
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /** The built-in clients, with `extra` added (or replacing a built-in one with the same id). */
-export function devClients(webClientSecret: string, extra: DevClientMetadata[] = []) {
+export function devClients(
+  webClientSecret: string,
+  extra: DevClientMetadata[] = [],
+  webBackchannelLogoutUri?: string,
+) {
   const builtIn: DevClientMetadata[] = [
     {
       client_id: NATIVE_CLIENT_ID,
@@ -39,6 +43,12 @@ export function devClients(webClientSecret: string, extra: DevClientMetadata[] =
       response_types: ['code'],
       redirect_uris: ['http://127.0.0.1/auth/callback', 'http://localhost/auth/callback'],
       post_logout_redirect_uris: ['http://127.0.0.1/', 'http://localhost/'],
+      ...(webBackchannelLogoutUri === undefined
+        ? {}
+        : {
+            backchannel_logout_uri: webBackchannelLogoutUri,
+            backchannel_logout_session_required: true,
+          }),
     },
   ];
   const byId = new Map(builtIn.map((client) => [client.client_id, client]));

@@ -1,5 +1,5 @@
 import type { ClientInstance, KoaContext } from 'oidc-provider';
-import { devClients } from './clients.js';
+import { devClients, isLoopbackHttpUrl } from './clients.js';
 import {
   deviceConfirmPage,
   deviceInputPage,
@@ -26,6 +26,7 @@ export interface ResolvedOptions {
   deviceCodeTtl: number;
   devicePollInterval: number;
   webClientSecret: string;
+  webClientBackchannelLogoutUri: string | undefined;
   clients: NonNullable<DevProviderOptions['clients']>;
   /** Keys of oidc-provider's signed cookies. */
   cookieKeys: string[];
@@ -71,7 +72,18 @@ function deviceError(error: unknown): [code: string, message: string] | undefine
 /** The oidc-provider configuration of the development provider. */
 export function providerConfiguration(options: ResolvedOptions): Record<string, unknown> {
   return {
-    clients: devClients(options.webClientSecret, options.clients),
+    // oidc-provider refuses to call special-use addresses (SSRF guard); the development
+    // provider's clients (back-channel logout) live on loopback, so those calls are let through.
+    fetch: (url: string | URL, init: RequestInit & { dispatcher?: unknown }) => {
+      if (!isLoopbackHttpUrl(String(url))) return globalThis.fetch(url, init);
+      const { dispatcher: _guarded, ...rest } = init;
+      return globalThis.fetch(url, rest);
+    },
+    clients: devClients(
+      options.webClientSecret,
+      options.clients,
+      options.webClientBackchannelLogoutUri,
+    ),
     cookies: { keys: options.cookieKeys },
     ...(options.adapter === undefined ? {} : { adapter: options.adapter }),
     // Authorization code flow only (no implicit or hybrid responses).
@@ -124,6 +136,8 @@ export function providerConfiguration(options: ResolvedOptions): Record<string, 
     features: {
       devInteractions: { enabled: false },
       userinfo: { enabled: true },
+      // Sends a logout token to clients with a backchannel_logout_uri when the user signs out.
+      backchannelLogout: { enabled: true },
       revocation: {
         enabled: true,
         // A client revokes only its own tokens; another client's request is answered 200 and

@@ -34,6 +34,7 @@ function resolveOptions(options: DevProviderOptions, keys: DevKeys | undefined):
     devicePollInterval: positiveInteger('devicePollInterval', options.devicePollInterval, 1),
     webClientSecret:
       keys?.webClientSecret ?? options.webClientSecret ?? randomBytes(32).toString('base64url'),
+    webClientBackchannelLogoutUri: options.webClientBackchannelLogoutUri,
     clients: options.clients ?? [],
   };
 }
@@ -137,6 +138,8 @@ export async function startDevProvider(options: DevProviderOptions = {}): Promis
   provider.proxy = false;
   if (!options.strictRedirectUris) allowAnyLoopbackRedirect(provider.Client.prototype);
   provider.on('server_error', (_ctx, error) => reportError(error));
+  // A logout token the client refused or could not receive is worth a line, not silence.
+  provider.on('backchannel.error', (_ctx, error) => reportError(error));
   // A Koa app with an 'error' listener does not print errors itself (e.g. client resets).
   provider.on('error', () => {});
 

@@ -63,6 +63,12 @@ export interface DevProviderOptions {
   /** Secret of the confidential web client `authflow-web`. Default: random at each start. */
   webClientSecret?: string;
   /**
+   * OpenID Connect Back-Channel Logout: where the provider posts a logout token (with `sid`)
+   * for the web client `authflow-web` when the user signs out at the provider, e.g.
+   * `http://127.0.0.1:3000/auth/backchannel-logout`. Default: none.
+   */
+  webClientBackchannelLogoutUri?: string;
+  /**
    * Extra clients, or replacements of the built-in ones (same `client_id`). They get the same
    * loopback redirect relaxation unless {@link strictRedirectUris} is set.
    */

@@ -11,6 +11,16 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, getRequestListener } from '@hono/node-server';
 import type { AuthApp } from '../deploy/app.js';
 import type { UserSession } from '../deploy/session.js';
+import { type ParsedRequest, restoreParsedBody } from './parsed-body.js';
+
+export {
+  cookieRequest,
+  type FastifyLikeInstance,
+  type FastifyLikeReply,
+  type FastifyLikeRequest,
+  fastifyAuth,
+} from './fastify.js';
+export { type ParsedRequest, restoreParsedBody } from './parsed-body.js';
 
 /** Anything with a Web-standard fetch handler: an `AuthApp`, a Hono app, ... */
 export interface FetchHandler {
@@ -80,7 +90,7 @@ export function toNodeListener(
 }
 
 /** The parts of Express's request that {@link expressAuth} uses (Express is not a dependency). */
-export interface ExpressLikeRequest extends IncomingMessage {
+export interface ExpressLikeRequest extends ParsedRequest {
   /** The URL before Express's mount-path stripping. */
   originalUrl?: string;
 }
@@ -94,8 +104,9 @@ export interface ExpressLikeResponse extends ServerResponse {
 /**
  * Express middleware: serves the auth routes under the app's `basePath`, and for every other
  * request puts the session (or `null`) at `res.locals.authSession`. Answers 503 JSON when the
- * session store is down. Mount it before your routes and before body parsers of `/auth`:
- * `app.use(expressAuth(auth))`.
+ * session store is down. Mount it before your routes: `app.use(expressAuth(auth))`. Body
+ * parsers mounted before it are fine: the auth routes get the body back from `req.body`. The
+ * client address for the login rate limit is the socket's.
  */
 export function expressAuth(
   auth: AuthApp,
@@ -106,6 +117,8 @@ export function expressAuth(
     const url = req.originalUrl ?? req.url ?? '/';
     if (url.startsWith(prefix)) {
       req.url = url;
+      // A body parser mounted before may have read the body (the back-channel logout form).
+      restoreParsedBody(req);
       listener(req, res).catch(next);
       return;
     }

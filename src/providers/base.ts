@@ -418,6 +418,11 @@ export abstract class BaseProvider implements OAuthProvider {
     });
   }
 
+  /** The provider's metadata, discovered (or configured) once and kept. */
+  async serverMetadata(): Promise<client.ServerMetadata> {
+    return this.run('authorize', undefined, async (config) => config.serverMetadata());
+  }
+
   /** Whether the provider has a device authorization endpoint. */
   async supportsDeviceFlow(): Promise<boolean> {
     return this.run(

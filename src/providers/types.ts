@@ -109,6 +109,24 @@ export interface OAuthProvider {
   startDeviceAuthorization?(options?: { signal?: AbortSignal }): Promise<DeviceAuthorization>;
   /** Whether the provider supports the device authorization grant. */
   supportsDeviceFlow?(): Promise<boolean>;
+  /**
+   * The provider's metadata (discovered or configured): `issuer`, `jwks_uri`, ... Deploy mode
+   * validates back-channel logout tokens against them.
+   */
+  serverMetadata?(): Promise<ProviderMetadata>;
+}
+
+/** The parts of a provider's metadata (RFC 8414 / OpenID Connect Discovery) authflow reads. */
+export interface ProviderMetadata {
+  /** The issuer identifier. */
+  issuer: string;
+  /** Where the provider publishes its signing keys. */
+  jwks_uri?: string;
+  /** Algorithms the provider signs ID tokens with. */
+  id_token_signing_alg_values_supported?: string[];
+  /** Whether the provider supports OpenID Connect Back-Channel Logout. */
+  backchannel_logout_supported?: boolean;
+  [field: string]: unknown;
 }
 
 /**

@@ -115,12 +115,13 @@ describe('deploy callback: whose sign-in is it', () => {
     for (const name of ['iss', 'target_link_uri', 'login_hint']) {
       assert.equal(location.searchParams.has(name), false, `${name} not forwarded`);
     }
-    // No back-channel login or logout route, and no form_post callback.
+    // No third-party-initiated login route, no form_post callback; the back-channel logout
+    // route takes only a signed logout token (a code posted there is refused).
     const noRoute = mark(rig);
-    for (const [path, method] of [
-      ['/auth/backchannel-logout', 'POST'],
-      ['/auth/initiate-login', 'GET'],
-      ['/auth/callback', 'POST'],
+    for (const [path, method, statuses] of [
+      ['/auth/backchannel-logout', 'POST', [400]],
+      ['/auth/initiate-login', 'GET', [404, 405]],
+      ['/auth/callback', 'POST', [404, 405]],
     ] as const) {
       const answer = await new DeployBrowser().call(rig.app, path, {
         method,
@@ -130,7 +131,7 @@ describe('deploy callback: whose sign-in is it', () => {
         },
         body: method === 'POST' ? `code=code-posted-0123456789abcdef&iss=${evil}` : undefined,
       });
-      await assertJsonError(answer, [404, 405]);
+      await assertJsonError(answer, [...statuses]);
       assertNothingPersisted(rig, noRoute, answer);
     }
   });

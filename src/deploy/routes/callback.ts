@@ -12,6 +12,7 @@ import { exchangeFailure, withDeadline } from '../provider-call.js';
 import { resolveRoles } from '../roles.js';
 import type { UserSession } from '../session.js';
 import type { PendingLogin, SessionStore } from '../session-store.js';
+import { indexSession, signInRecord } from '../user-sessions.js';
 
 /** Parameters of an authorization response; each may appear at most once. */
 const SINGLE_PARAMS = [
@@ -126,9 +127,11 @@ export async function callback(ctx: AuthContext, request: Request): Promise<Resp
     createdAt: now,
     expiresAt: now + options.sessionTtl,
     metadata: { userInfo, provider: options.provider.name },
+    ...signInRecord(tokenSet, now),
   };
   await tokens.save(session.sessionId, tokenSet);
   try {
+    await indexSession(ctx, session);
     await sessions.set(session);
   } catch (error) {
     await tokens.delete(session.sessionId).catch(() => {});
