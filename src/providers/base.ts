@@ -470,9 +470,11 @@ export abstract class BaseProvider implements OAuthProvider {
     const polling = signal ? AbortSignal.any([signal, expiry]) : expiry;
     try {
       return await this.run('poll', signal, async (config) => {
-        const result = await client.pollDeviceAuthorizationGrant(config, response, undefined, {
-          signal: polling,
-        });
+        // openid-client checks the signal only between its waits (up to 5 s): answer an abort at once.
+        const result = await abortable(
+          client.pollDeviceAuthorizationGrant(config, response, undefined, { signal: polling }),
+          polling,
+        );
         const tokens = this.tokenSet(result, 'poll');
         const claims = result.claims();
         if (claims) this.checkIdTokenClaims(claims, config, 'poll');
