@@ -5,6 +5,7 @@
  */
 import type { UserInfo } from '../providers/types.js';
 import type { AccountRecord } from './config.js';
+import { terminalSafe } from './terminal-text.js';
 
 const str = (value: unknown): string | undefined =>
   typeof value === 'string' && value.length > 0 ? value : undefined;
@@ -19,10 +20,11 @@ export function accountRecord(userId: string, userInfo: UserInfo, now: number): 
   return record;
 }
 
-/** How to name an account to the user: `Name <email>`, else whatever identifies it. */
+/** How to name an account to the user, on one line: `Name <email>`, else whatever identifies it. */
 export function displayAccount(account: AccountRecord): string {
+  const line = (text: string) => terminalSafe(text, { newlines: false });
   if (account.name && account.email && account.name !== account.email) {
-    return `${account.name} <${account.email}>`;
+    return `${line(account.name)} <${line(account.email)}>`;
   }
-  return account.name ?? account.email ?? account.userId;
+  return line(account.name ?? account.email ?? account.userId);
 }

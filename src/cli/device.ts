@@ -13,6 +13,7 @@ import { CliError, ExitCode } from './exit.js';
 import { type Output, paint } from './output.js';
 import { terminalQrCode } from './qr.js';
 import { formatDuration, startSpinner } from './spinner.js';
+import { terminalSafe } from './terminal-text.js';
 
 /** Options for {@link runDeviceFlow}. */
 export interface DeviceFlowOptions {
@@ -42,12 +43,16 @@ export async function runDeviceFlow(
     authorization.expiresIn,
   );
   const deadline = Date.now() + seconds * 1000;
-  const bold = (text: string) => paint(out.errColor, 'bold', text);
+  // The provider's strings, each kept on its line (the output layer strips escapes anyway).
+  const line = (text: string) => terminalSafe(text, { newlines: false });
+  const bold = (text: string) => paint(out.errColor, 'bold', line(text));
   out.err('To sign in, open this page on any device:');
   out.err(`  ${bold(authorization.verificationUri)}`);
   out.err(`and enter the code:  ${bold(authorization.userCode)}`);
   if (authorization.verificationUriComplete) {
-    out.err(`Or open this link, with the code filled in: ${authorization.verificationUriComplete}`);
+    out.err(
+      `Or open this link, with the code filled in: ${line(authorization.verificationUriComplete)}`,
+    );
     if (out.interactive) {
       out.err(`Or scan:\n${await terminalQrCode(authorization.verificationUriComplete)}`);
     }

@@ -10,6 +10,7 @@ import type { CliContext, CommandModule } from './context.js';
 import { ExitCode, exitCodeFor, UsageError } from './exit.js';
 import { paint, processOutput } from './output.js';
 import paths from './paths.cjs';
+import { terminalSafe } from './terminal-text.js';
 
 const { configDir } = paths;
 
@@ -96,7 +97,10 @@ async function main(argv: string[]): Promise<number> {
     return await command.run(args, context);
   } catch (error) {
     const code = exitCodeFor(error);
-    const message = error instanceof Error ? error.message : String(error);
+    // One line: an error text may carry a provider's words (the output layer strips escapes).
+    const message = terminalSafe(error instanceof Error ? error.message : String(error), {
+      newlines: false,
+    });
     out.err(`${paint(out.errColor, 'red', 'authflow:')} ${message}`);
     if ((error as { code?: unknown }).code === 'store_error' && /keychain/i.test(message)) {
       out.err('To keep tokens in a 0600 file instead, sign in with: authflow login --store file');

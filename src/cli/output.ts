@@ -1,10 +1,12 @@
 /**
  * Terminal output: colours only on a terminal and never with `NO_COLOR`; results on
- * stdout, progress and messages on stderr.
+ * stdout, progress and messages on stderr. Every line goes through {@link terminalSafe}
+ * here, whatever it contains, so no escape sequence from a provider reaches the terminal.
  *
  * @module
  */
 import { writeSync } from 'node:fs';
+import { terminalSafe } from './terminal-text.js';
 
 /** Where the CLI writes, and whether it may decorate. */
 export interface Output {
@@ -36,11 +38,38 @@ const STYLES = {
 /** An ANSI style name. */
 export type Style = keyof typeof STYLES;
 
+// Our own colours cross the sanitiser as markers carrying a per-process random key, which
+// text from outside cannot forge; `styled()` turns them into escape sequences afterwards.
+const MARK_OPEN = '\uE000';
+const MARK_CLOSE = '\uE001';
+let styleKey: string | undefined;
+let markers: RegExp | undefined;
+
 /** `text` in `style` when `enabled`, else unchanged. */
 export function paint(enabled: boolean, style: Style, text: string): string {
   if (!enabled) return text;
+  if (styleKey === undefined) {
+    const bytes = crypto.getRandomValues(new Uint8Array(12));
+    styleKey = Buffer.from(bytes).toString('hex');
+    markers = new RegExp(`${MARK_OPEN}${styleKey}(\\d{1,2})${MARK_CLOSE}`, 'g');
+  }
   const [on, off] = STYLES[style];
-  return `\x1b[${on}m${text}\x1b[${off}m`;
+  const mark = (code: number) => `${MARK_OPEN}${styleKey}${code}${MARK_CLOSE}`;
+  return `${mark(on)}${text}${mark(off)}`;
+}
+
+/** `line` made safe for a terminal, then with our own style markers turned into colours. */
+export function forTerminal(line: string): string {
+  const safe = terminalSafe(line);
+  return markers === undefined ? safe : safe.replace(markers, '\x1b[$1m');
+}
+
+/** JSON with the characters JSON leaves raw but terminals act on (DEL, C1, bidi) escaped: same value, safe text. */
+function safeJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** Whether colour is allowed on a stream, per https://no-color.org. */
@@ -90,12 +119,12 @@ export function processOutput(env: NodeJS.ProcessEnv = process.env): Output {
     get interactive() {
       return process.stdout.isTTY === true && process.stderr.isTTY === true && env.TERM !== 'dumb';
     },
-    out: (line) => writeStdout(`${line}\n`),
+    out: (line) => writeStdout(`${forTerminal(line)}\n`),
     err: (line) => {
       written.stderr = true;
-      process.stderr.write(`${line}\n`);
+      process.stderr.write(`${forTerminal(line)}\n`);
     },
-    json: (value) => writeStdout(`${JSON.stringify(value, null, 2)}\n`),
+    json: (value) => writeStdout(`${safeJson(value)}\n`),
     flush: () =>
       Promise.all(
         (['stdout', 'stderr'] as const)

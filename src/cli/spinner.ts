@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Output } from './output.js';
+import { forTerminal, type Output } from './output.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -30,7 +30,7 @@ export function startSpinner(out: Output, text: () => string): Spinner {
   }
   let frame = 0;
   const draw = () => {
-    process.stderr.write(`\r\x1b[2K${FRAMES[frame++ % FRAMES.length]} ${text()}`);
+    process.stderr.write(`\r\x1b[2K${FRAMES[frame++ % FRAMES.length]} ${forTerminal(text())}`);
   };
   draw();
   const timer = setInterval(draw, 100);

@@ -8,6 +8,7 @@ import type { CliContext } from '../context.js';
 import { CliError, ExitCode } from '../exit.js';
 import { createProfileProvider } from '../provider.js';
 import { openProfile } from '../session.js';
+import { terminalSafe } from '../terminal-text.js';
 import { validTokensOf } from '../token-slow.js';
 
 export const help = `authflow whoami — show the signed-in user
@@ -40,11 +41,12 @@ export async function run(args: string[], context: CliContext): Promise<number> 
       context.out.json(userInfo);
       return ExitCode.OK;
     }
-    const width = Math.max(...Object.keys(userInfo).map((k) => k.length), 4) + 2;
+    // Claims are the provider's text: each one stays on its own line.
+    const line = (text: string) => terminalSafe(text, { newlines: false });
+    const width = Math.max(...Object.keys(userInfo).map((k) => line(k).length), 4) + 2;
     for (const [key, value] of Object.entries(userInfo)) {
-      context.out.out(
-        `${key.padEnd(width)}${typeof value === 'string' ? value : JSON.stringify(value)}`,
-      );
+      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      context.out.out(`${line(key).padEnd(width)}${line(text ?? String(value))}`);
     }
     return ExitCode.OK;
   } finally {
