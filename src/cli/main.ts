@@ -10,6 +10,7 @@ import type { CliContext, CommandModule } from './context.js';
 import { ExitCode, exitCodeFor, UsageError } from './exit.js';
 import { paint, processOutput } from './output.js';
 import paths from './paths.cjs';
+import { scrubSecretFromTitle } from './secret-input.js';
 import { terminalSafe } from './terminal-text.js';
 
 const { configDir } = paths;
@@ -47,7 +48,7 @@ Options for every command:
 
 Examples:
   authflow login --dev                       # try it: embedded provider, no credentials
-  authflow login --provider google --client-id ID --client-secret SECRET
+  authflow login --provider google --client-id ID --client-secret-stdin
   curl -H "Authorization: Bearer $(authflow token)" https://api.example.com/me
   authflow status --json
 
@@ -61,6 +62,8 @@ async function version(): Promise<string> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // First of all: other local users can read our command line.
+  const secretOnCommandLine = scrubSecretFromTitle(argv);
   const out = processOutput();
   const context: CliContext = { env: process.env, out, configDir: configDir() };
   const [first, ...rest] = argv;
@@ -93,6 +96,11 @@ async function main(argv: string[]): Promise<number> {
     if (args.includes('--help') || args.includes('-h')) {
       out.out(command.help);
       return ExitCode.OK;
+    }
+    if (secretOnCommandLine) {
+      out.err(
+        'authflow: warning: --client-secret shows the secret to other users of this machine (process list) and keeps it in your shell history; it was removed from the process title. Use AUTHFLOW_CLIENT_SECRET or --client-secret-stdin instead.',
+      );
     }
     return await command.run(args, context);
   } catch (error) {

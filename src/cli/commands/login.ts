@@ -28,9 +28,11 @@ Usage: authflow login [provider settings] [options]
 Provider settings (flags, else AUTHFLOW_* environment variables, else the profile's saved ones):
       --provider <name>        google, github, microsoft, oidc or oauth2
       --client-id <id>         Client id of the app registered at the provider
-      --client-secret <secret> Client secret, when the provider requires one (saved in the
-                               token store, never in profiles.json; AUTHFLOW_CLIENT_SECRET is
-                               read each time and never saved)
+      --client-secret-stdin    Read the client secret (when the provider requires one) from
+                               standard input, or from a hidden prompt on a terminal. Saved in
+                               the token store, never in profiles.json. AUTHFLOW_CLIENT_SECRET
+                               is read each time and never saved. (--client-secret <secret>
+                               works too, but shows the secret to other local users.)
       --issuer <url>           Issuer URL (oidc)
       --scopes <list>          Scopes, space or comma separated
       --tenant <id>            Microsoft tenant (default "common")
@@ -57,7 +59,7 @@ Ctrl-C cancels (exit 4); a timeout exits 3.
 Examples:
   authflow login --dev
   authflow login --dev --no-browser
-  authflow login --provider google --client-id ID.apps.googleusercontent.com --client-secret SECRET
+  authflow login --provider google --client-id ID.apps.googleusercontent.com --client-secret-stdin
   authflow login --provider github --client-id Iv1.abc --device
   authflow login --provider microsoft --client-id APP_ID --tenant common --profile work
   authflow login --provider oidc --issuer https://id.example.com --client-id cli --scopes "openid email offline_access"
@@ -68,6 +70,7 @@ const OPTIONS = {
   issuer: { type: 'string' },
   'client-id': { type: 'string' },
   'client-secret': { type: 'string' },
+  'client-secret-stdin': { type: 'boolean' },
   scopes: { type: 'string' },
   tenant: { type: 'string' },
   'authorize-url': { type: 'string' },
@@ -120,6 +123,15 @@ export async function run(args: string[], context: CliContext): Promise<number> 
       '--dev sets the provider itself: drop --provider, --issuer, --client-id and the other provider flags.',
       'login',
     );
+  }
+  if (values['client-secret-stdin']) {
+    if (flags.clientSecret !== undefined || values.dev) {
+      throw new UsageError(
+        `--client-secret-stdin goes without ${values.dev ? '--dev' : '--client-secret'}.`,
+        'login',
+      );
+    }
+    flags.clientSecret = await (await import('../secret-input.js')).readClientSecret();
   }
   const methods = ['no-browser', 'window', 'device'].filter((flag) => values[flag]);
   if (methods.length > 1) {
