@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { ErrorCodes, TokenError } from '../errors.js';
 import { type OAuthTokenSet, parseTokenSet } from '../tokens/token-set.js';
 import { withFileLock } from './lock.js';
@@ -23,6 +23,10 @@ interface FileContents {
  * Keeps token sets in one JSON file (mode 0600). Writes go to a temporary file that
  * is renamed over the old one, so a crash never leaves a half-written file; a lock
  * file serialises writers across processes, so two processes saving at once lose nothing.
+ *
+ * The file's directory must be the user's own and writable by no one else (on Unix): another
+ * user who can write there could swap in a token set of their own. A directory the store
+ * creates is made mode 0700; an unsafe existing one is refused with a `store_error`.
  */
 export class FileTokenStore implements TokenStore {
   /** The file's path. */
@@ -70,11 +74,13 @@ export class FileTokenStore implements TokenStore {
   async #read(): Promise<FileContents> {
     let text: string;
     try {
+      await this.#checkDirectory();
       text = await readFile(this.path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         return { version: 1, tokens: Object.create(null) };
       }
+      if (error instanceof TokenError) throw error;
       throw this.#storeError(`Cannot read the token file ${this.path}`, error);
     }
     return this.#parse(text);
@@ -105,8 +111,11 @@ export class FileTokenStore implements TokenStore {
   }
 
   async #update(change: (contents: FileContents) => boolean): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     try {
+      const dir = dirname(this.path);
+      const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+      if (created !== undefined) await privateDirectories(resolve(created), resolve(dir));
+      await this.#checkDirectory();
       await withFileLock(
         `${this.path}.lock`,
         async () => {
@@ -138,11 +147,46 @@ export class FileTokenStore implements TokenStore {
     }
   }
 
+  /** Refuses a directory that belongs to another user or that others can write (Unix). */
+  async #checkDirectory(): Promise<void> {
+    if (typeof process.getuid !== 'function') return;
+    const dir = dirname(resolve(this.path));
+    const info = await stat(dir);
+    const unsafe = (why: string, fix: string) =>
+      new TokenError(
+        `The token directory ${dir} ${why}, who could swap in tokens of their own. ${fix}`,
+        { code: ErrorCodes.STORE_ERROR },
+      );
+    if (info.uid !== process.getuid()) {
+      throw unsafe(
+        `belongs to another user (uid ${info.uid})`,
+        'Keep the token file in a directory of your own.',
+      );
+    }
+    if ((info.mode & 0o022) !== 0) {
+      throw unsafe(
+        `can be written by other users (mode ${(info.mode & 0o777).toString(8)})`,
+        `Make it private: chmod 700 '${dir}'`,
+      );
+    }
+  }
+
   #storeError(message: string, cause: unknown): TokenError {
     const reason = (cause as NodeJS.ErrnoException)?.code ?? 'unknown error';
     return new TokenError(`${message} (${reason}). Check the file's permissions and free space.`, {
       code: ErrorCodes.STORE_ERROR,
       cause,
     });
+  }
+}
+
+/** Sets mode 0700 on the directories `mkdir -p` created, from `first` down to `last` (a default ACL or setgid parent may have added bits). */
+async function privateDirectories(first: string, last: string): Promise<void> {
+  const steps = relative(first, last).split(sep).filter(Boolean);
+  let dir = first;
+  await chmod(dir, 0o700);
+  for (const step of steps) {
+    dir = `${dir}${sep}${step}`;
+    await chmod(dir, 0o700);
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -96,5 +96,50 @@ describe('token stores', () => {
     assert.deepEqual(await Promise.all([run('p1'), run('p2')]), [0, 0]);
     const keys = await new FileTokenStore({ path }).listKeys();
     assert.equal(keys.length, 30);
+  });
+  it('FileTokenStore refuses a directory other users can write', async () => {
+    const shared = join(dir, 'shared-dir');
+    await mkdir(shared, { mode: 0o700 });
+    await chmod(shared, 0o777);
+    const store = new FileTokenStore({ path: join(shared, 'tokens.json') });
+    for (const operation of [() => store.save('alice', tokens(1)), () => store.load('alice')]) {
+      await assert.rejects(operation(), (error: unknown) => {
+        assert.ok(error instanceof TokenError);
+        assert.equal(error.code, 'store_error');
+        assert.match(error.message, /can be written by other users \(mode 777\).*chmod 700/);
+        return true;
+      });
+    }
+    assert.deepEqual(await readdir(shared), [], 'nothing was written there');
+  });
+
+  it('FileTokenStore refuses a directory that belongs to someone else', async () => {
+    // As root, a directory given to "nobody"; as anyone else, the root-owned /.
+    let foreign = '/';
+    if (process.getuid?.() === 0) {
+      foreign = join(dir, 'foreign-dir');
+      await mkdir(foreign, { mode: 0o700 });
+      await chown(foreign, 65534, 65534);
+    }
+    const store = new FileTokenStore({ path: join(foreign, 'tokens.json') });
+    await assert.rejects(store.save('alice', tokens(1)), (error: unknown) => {
+      assert.ok(error instanceof TokenError);
+      assert.equal(error.code, 'store_error');
+      assert.match(error.message, /belongs to another user \(uid \d+\).*swap in tokens/);
+      return true;
+    });
+  });
+
+  it('FileTokenStore makes the directories it creates private (0700), whatever the umask', async () => {
+    const previous = process.umask(0);
+    try {
+      const path = join(dir, 'made', 'deeper', 'tokens.json');
+      await new FileTokenStore({ path }).save('alice', tokens(1));
+      for (const created of [join(dir, 'made'), join(dir, 'made', 'deeper')]) {
+        assert.equal((await stat(created)).mode & 0o777, 0o700, created);
+      }
+    } finally {
+      process.umask(previous);
+    }
   });
 });
