@@ -99,5 +99,6 @@ export async function readProfiles(dir: string): Promise<ProfilesFile> {
 
 /** Reads one profile (`undefined` when it was never set up). */
 export async function readProfile(dir: string, name: string): Promise<ProfileRecord | undefined> {
-  return (await readProfiles(dir)).profiles[name];
+  const { profiles } = await readProfiles(dir);
+  return Object.hasOwn(profiles, name) ? profiles[name] : undefined;
 }

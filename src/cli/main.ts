@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { statSync } from 'node:fs';
 import type { CliContext, CommandModule } from './context.js';
 import { ExitCode, exitCodeFor, UsageError } from './exit.js';
 import { paint, processOutput } from './output.js';
@@ -55,6 +56,22 @@ Examples:
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 timed out, 4 cancelled.
 Config: $AUTHFLOW_CONFIG_DIR, else ~/.config/authflow (see docs/cli.md).`;
 
+/** A config dir that is a file (or under one) is a setting to fix, said once for every command. */
+function checkConfigDir(dir: string, env: NodeJS.ProcessEnv): void {
+  let problem: string | undefined;
+  try {
+    if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) problem = 'is a file';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+    problem = 'is under a file';
+  }
+  if (problem === undefined) return;
+  const from = env.AUTHFLOW_CONFIG_DIR ? 'AUTHFLOW_CONFIG_DIR' : 'the config directory';
+  throw new UsageError(
+    `The config directory ${dir} ${problem}, not a directory. ${env.AUTHFLOW_CONFIG_DIR ? 'Point AUTHFLOW_CONFIG_DIR at a directory (created when missing), or unset it.' : `Move that file away (${from} is created when missing).`}`,
+  );
+}
+
 async function version(): Promise<string> {
   const { readFile } = await import('node:fs/promises');
   const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
@@ -97,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
       out.out(command.help);
       return ExitCode.OK;
     }
+    checkConfigDir(context.configDir, context.env);
     if (secretOnCommandLine) {
       out.err(
         'authflow: warning: --client-secret shows the secret to other users of this machine (process list) and keeps it in your shell history; it was removed from the process title. Use AUTHFLOW_CLIENT_SECRET or --client-secret-stdin instead.',

@@ -151,6 +151,28 @@ export function sameProvider(
   );
 }
 
+/**
+ * A profile's saved settings, checked: a hand-edited `profiles.json` without a provider or
+ * client id gets a usage error saying how to fix it, not a failure deep in the provider.
+ */
+export function checkedSettings(
+  name: string,
+  settings: SavedProviderSettings | undefined,
+): SavedProviderSettings {
+  const flag = name === 'default' ? '' : ` --profile ${name}`;
+  if (settings === undefined || typeof settings.provider !== 'string') {
+    throw new UsageError(
+      `Profile "${name}" has no provider settings. Run: authflow login${flag} --provider <name> --client-id <id>`,
+    );
+  }
+  if (typeof settings.clientId !== 'string' || settings.clientId === '') {
+    throw new UsageError(
+      `Profile "${name}" has no client id in profiles.json (was the file edited?). Run: authflow login${flag} --client-id <id>`,
+    );
+  }
+  return settings;
+}
+
 /** Creates the provider from settings (lazy import of the provider library). */
 export async function buildProvider(
   settings: SavedProviderSettings,
@@ -177,12 +199,7 @@ export async function createProfileProvider(
   context: CliContext,
   opened: OpenedProfile,
 ): Promise<OAuthProvider> {
-  const settings = opened.profile.provider;
-  if (settings === undefined) {
-    throw new UsageError(
-      `Profile "${opened.name}" has no provider settings. Run: authflow login --profile ${opened.name}`,
-    );
-  }
+  const settings = checkedSettings(opened.name, opened.profile.provider);
   const secret =
     context.env.AUTHFLOW_CLIENT_SECRET ||
     (opened.profile.hasClientSecret ? await opened.store.loadClientSecret() : undefined);

@@ -13,6 +13,7 @@ import type { CliContext } from './context.js';
 import { CliError, ExitCode } from './exit.js';
 import paths from './paths.cjs';
 import { createProfileProvider } from './provider.js';
+import { devProviderDown } from './reach.js';
 import { notSignedIn, type OpenedProfile, refreshBufferSeconds } from './session.js';
 
 const { refreshLockPath } = paths;
@@ -57,7 +58,7 @@ export async function refreshWithLock(
       const detail = cause instanceof Error ? `: ${cause.message.replace(/\.$/, '')}` : '';
       const flag = opened.name === 'default' ? '' : ` --profile ${opened.name}`;
       const advice = opened.profile.dev
-        ? `Is the development provider still running? Start one with "authflow dev-provider", then run: authflow login --dev${flag}`
+        ? devProviderDown(opened.profile.provider?.issuerUrl)
         : `Check your connection and try again, or run: authflow login${flag}`;
       throw new CliError(
         `Could not refresh the token of profile "${opened.name}"${detail}. ${advice}`,

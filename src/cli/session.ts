@@ -5,7 +5,7 @@
  * @module
  */
 import type { OAuthTokenSet } from '../tokens/token-set.js';
-import { type AccountRecord, type ProfileRecord, readProfile } from './config.js';
+import { type AccountRecord, type ProfileRecord, readProfiles } from './config.js';
 import type { CliContext } from './context.js';
 import { CliError, ExitCode } from './exit.js';
 import { openProfileStore, type ProfileStore } from './stores.js';
@@ -31,10 +31,22 @@ export function notSignedIn(name: string, detail = 'Not signed in'): CliError {
   );
 }
 
+/** The message for a profile that does not exist, the same from every command. */
+export function noSuchProfile(name: string, existing: readonly string[]): CliError {
+  const flag = name === 'default' ? '' : ` --profile ${name}`;
+  const known = existing.length > 0 ? `profiles: ${existing.join(', ')}` : 'no profiles yet';
+  return new CliError(
+    `No such profile "${name}" (${known}). Run: authflow login${flag}`,
+    ExitCode.FAILURE,
+  );
+}
+
 /** Reads a profile and opens its store. Rejects with a "run authflow login" message when there is no such profile. */
 export async function openProfile(context: CliContext, name: string): Promise<OpenedProfile> {
-  const profile = await readProfile(context.configDir, name);
-  if (profile?.store === undefined) throw notSignedIn(name, 'No such profile');
+  const file = await readProfiles(context.configDir);
+  const profile = Object.hasOwn(file.profiles, name) ? file.profiles[name] : undefined;
+  if (profile === undefined) throw noSuchProfile(name, Object.keys(file.profiles).sort());
+  if (profile.store === undefined) throw notSignedIn(name);
   const account = profile.accounts?.find((a) => a.userId === profile.activeAccount);
   const store = await openProfileStore(profile.store, context.configDir, name);
   return { name, profile, account, store };

@@ -1,6 +1,5 @@
 import type { ClientInstance, KoaContext } from 'oidc-provider';
 import { devClients } from './clients.js';
-import { generateCookieKeys } from './keys.js';
 import {
   deviceConfirmPage,
   deviceInputPage,
@@ -10,6 +9,7 @@ import {
   logoutSuccessPage,
   renderPage,
 } from './pages.js';
+import type { DevAdapter } from './state.js';
 import type { DevAccountClaims, DevProviderOptions } from './types.js';
 
 const DAY = 24 * 60 * 60;
@@ -27,6 +27,10 @@ export interface ResolvedOptions {
   devicePollInterval: number;
   webClientSecret: string;
   clients: NonNullable<DevProviderOptions['clients']>;
+  /** Keys of oidc-provider's signed cookies. */
+  cookieKeys: string[];
+  /** Where grants, sessions and tokens live; `undefined` for memory. */
+  adapter: ((model: string) => DevAdapter) | undefined;
 }
 
 /** The built-in claims of a development account: whatever the user typed is the `sub`. */
@@ -68,7 +72,8 @@ function deviceError(error: unknown): [code: string, message: string] | undefine
 export function providerConfiguration(options: ResolvedOptions): Record<string, unknown> {
   return {
     clients: devClients(options.webClientSecret, options.clients),
-    cookies: { keys: generateCookieKeys() },
+    cookies: { keys: options.cookieKeys },
+    ...(options.adapter === undefined ? {} : { adapter: options.adapter }),
     // Authorization code flow only (no implicit or hybrid responses).
     responseTypes: ['code'],
     scopes: ['openid', 'profile', 'email', 'offline_access'],

@@ -5,8 +5,9 @@ import { allowAnyLoopbackRedirect, NATIVE_CLIENT_ID, WEB_CLIENT_ID } from './cli
 import { providerConfiguration, type ResolvedOptions } from './configuration.js';
 import { Instrumentation } from './instrumentation.js';
 import { interactionRoutes } from './interactions.js';
-import { generateSigningKeys } from './keys.js';
+import { generateCookieKeys, generateSigningKeys } from './keys.js';
 import { withoutProviderNotices } from './quiet.js';
+import { type DevKeys, fileAdapter, loadOrCreateKeys } from './state.js';
 import type { DevProvider, DevProviderOptions, IntrospectionResult } from './types.js';
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -17,11 +18,10 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return value;
 }
 
-function resolveOptions(options: DevProviderOptions): ResolvedOptions {
-  if (options.webClientSecret !== undefined && options.webClientSecret.length < 16) {
-    throw new TypeError('startDevProvider: webClientSecret must have at least 16 characters.');
-  }
+function resolveOptions(options: DevProviderOptions, keys: DevKeys | undefined): ResolvedOptions {
   return {
+    cookieKeys: keys?.cookieKeys ?? generateCookieKeys(),
+    adapter: options.stateDir === undefined ? undefined : fileAdapter(options.stateDir),
     autoConsent: options.autoConsent ?? false,
     claims: options.claims,
     extraClaimNames: options.extraClaimNames ?? [],
@@ -31,7 +31,8 @@ function resolveOptions(options: DevProviderOptions): ResolvedOptions {
     refreshTokenTtl: positiveInteger('refreshTokenTtl', options.refreshTokenTtl, 14 * 24 * 3600),
     deviceCodeTtl: positiveInteger('deviceCodeTtl', options.deviceCodeTtl, 600),
     devicePollInterval: positiveInteger('devicePollInterval', options.devicePollInterval, 1),
-    webClientSecret: options.webClientSecret ?? randomBytes(32).toString('base64url'),
+    webClientSecret:
+      keys?.webClientSecret ?? options.webClientSecret ?? randomBytes(32).toString('base64url'),
     clients: options.clients ?? [],
   };
 }
@@ -92,7 +93,10 @@ async function introspect(
  * Starts the embedded development OpenID provider on `127.0.0.1` (a random port unless
  * `options.port` is given), with ready clients, a login page that accepts any user name, a
  * consent page, refresh tokens, revocation, introspection, device flow and RP-initiated
- * logout. Signing keys are generated at start and kept in memory; nothing is written to disk.
+ * logout. Signing keys are generated at start and kept in memory, and nothing is written to
+ * disk, unless `options.stateDir` is given: then keys, grants, sessions and tokens are kept
+ * there, and a provider restarted on the same port with the same `stateDir` is the same
+ * provider (earlier tokens stay valid).
  *
  * For development and tests only: it trusts whoever types a user name and accepts any
  * loopback redirect URI. See docs/dev-provider.md.
@@ -105,14 +109,21 @@ async function introspect(
  * ```
  */
 export async function startDevProvider(options: DevProviderOptions = {}): Promise<DevProvider> {
-  const settings = resolveOptions(options);
+  if (options.webClientSecret !== undefined && options.webClientSecret.length < 16) {
+    throw new TypeError('startDevProvider: webClientSecret must have at least 16 characters.');
+  }
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new TypeError('startDevProvider: port must be a whole number from 0 to 65535.');
   }
+  const keys =
+    options.stateDir === undefined
+      ? undefined
+      : await loadOrCreateKeys(options.stateDir, options.webClientSecret);
+  const settings = resolveOptions(options, keys);
   const [{ default: Provider }, jwks] = await Promise.all([
     withoutProviderNotices(() => import('oidc-provider')),
-    generateSigningKeys(),
+    keys?.jwks ?? generateSigningKeys(),
   ]);
 
   const server = createServer();

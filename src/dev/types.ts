@@ -23,6 +23,14 @@ export interface DevProviderOptions {
   /** TCP port on 127.0.0.1. Default `0`: a random free port. */
   port?: number;
   /**
+   * A directory of the user's where the provider keeps its signing keys, cookie keys, web
+   * client secret, and its grants, sessions and tokens (created mode 0700, files 0600). A
+   * provider restarted with the same `stateDir` on the same `port` is the same provider: tokens
+   * from an earlier run stay valid. One running provider per directory. Default: keys are
+   * generated at start and everything stays in memory.
+   */
+  stateDir?: string;
+  /**
    * Skip the consent page and grant every requested scope at once. Default `false`, so the
    * real consent page is exercised.
    */

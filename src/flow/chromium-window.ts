@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import type { CloseWindow, ShowWindow } from './windows.js';
 
@@ -22,6 +22,12 @@ export interface ChromiumAppWindow {
   showWindow: ShowWindow;
   /** Closes it and deletes its throwaway profile. */
   closeWindow: CloseWindow;
+  /**
+   * Why the window could not be opened, when the browser was not found, could not start, or
+   * exited with an error code (no display, a broken install...) instead of being closed by the
+   * user; else `undefined`. The flow itself ends as cancelled either way.
+   */
+  launchFailure(): string | undefined;
 }
 
 const CANDIDATES: Record<string, string[]> = {
@@ -60,10 +66,13 @@ export function findChromium(): string | undefined {
 export function chromiumAppWindow(options: ChromiumAppWindowOptions = {}): ChromiumAppWindow {
   const windows = new Map<string, { child: ChildProcess; userDataDir: string }>();
   let counter = 0;
+  let failure: string | undefined;
 
   const showWindow: ShowWindow = async (url, config, context) => {
     const executable = options.executablePath ?? findChromium();
     if (executable === undefined) {
+      failure =
+        'no Chromium, Chrome or Edge was found (install one, or set AUTHFLOW_CHROMIUM_PATH)';
       throw new ConfigurationError(
         'No Chromium, Chrome or Edge was found for the sign-in window. Install one, set AUTHFLOW_CHROMIUM_PATH, or use the system browser.',
       );
@@ -78,15 +87,27 @@ export function chromiumAppWindow(options: ChromiumAppWindowOptions = {}): Chrom
       '--disable-sync',
       ...(options.args ?? []),
     ];
-    const child = spawn(executable, args, { stdio: 'ignore' });
+    const child = spawn(executable, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // The last lines the browser printed say why it could not start (e.g. no display).
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4000);
+    });
     const label = `chromium-${++counter}`;
     windows.set(label, { child, userDataDir });
-    const onGone = () => {
+    const name = basename(executable);
+    const onGone = (code: number | null, error?: NodeJS.ErrnoException) => {
+      // Closed by us (closeWindow) or by the user (exit 0, or a signal): not a failure.
+      if (windows.has(label) && (error !== undefined || (code !== null && code !== 0))) {
+        failure = error
+          ? `${executable} could not be started (${error.code === 'ENOENT' ? 'not found' : (error.code ?? error.message)})`
+          : `${name} exited with code ${code}${lastWords(stderr)}`;
+      }
       // Closing the only window of a dedicated profile ends the browser process.
       if (!context.signal.aborted) context.windowClosed();
     };
-    child.once('exit', onGone);
-    child.once('error', onGone);
+    child.once('exit', (code) => onGone(code));
+    child.once('error', (error) => onGone(null, error));
     options.onLaunch?.({ process: child, userDataDir });
     return label;
   };
@@ -106,5 +127,20 @@ export function chromiumAppWindow(options: ChromiumAppWindowOptions = {}): Chrom
     await rm(userDataDir, { recursive: true, force: true, maxRetries: 3 });
   };
 
-  return { showWindow, closeWindow };
+  return { showWindow, closeWindow, launchFailure: () => failure };
+}
+
+/** `: <reason>` from a browser's stderr: its last plain line, else its last logged error. */
+function lastWords(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const plain = lines.filter((line) => !line.startsWith('[')).at(-1);
+  const logged = lines
+    .filter((line) => line.includes(':ERROR:'))
+    .at(-1)
+    ?.replace(/^\[[^\]]*\]\s*/, '');
+  const reason = plain ?? logged;
+  return reason ? `: ${reason.slice(0, 200)}` : '';
 }

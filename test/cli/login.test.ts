@@ -242,7 +242,7 @@ describe('authflow login', () => {
     const dir = await tempConfigDir(t);
     const cli = startCli(t, ['login', '--dev', '--no-browser', '--store', 'file'], cliEnv(dir));
     const [, issuer] = await cli.waitForStderr(
-      /Started the embedded development provider at (\S+)/,
+      /Started the development provider at (\S+) for this sign-in/,
     );
     const url = await waitForAuthorizeUrl(cli, issuer as string);
     await withPage(browser(), (page) => signInAtDevProvider(page, url, { username: 'carol' }));

@@ -106,7 +106,7 @@ describe('authflow usage', () => {
       const flag = args.includes('work') ? ' --profile work' : '';
       assert.equal(
         result.stderr,
-        `authflow: No such profile (profile "${args.includes('work') ? 'work' : 'default'}"). Run: authflow login${flag}\n`,
+        `authflow: No such profile "${args.includes('work') ? 'work' : 'default'}" (no profiles yet). Run: authflow login${flag}\n`,
       );
     }
     const status = await runCli(['status', '--json'], env);
@@ -124,8 +124,11 @@ describe('authflow usage', () => {
       accessTokenExpired: null,
     });
     const logout = await runCli(['logout'], env);
-    assert.equal(logout.code, 0);
-    assert.match(logout.stdout, /not signed in; nothing to do/);
+    assert.equal(logout.code, 1, 'logout says the same as token');
+    assert.equal(
+      logout.stderr,
+      'authflow: No such profile "default" (no profiles yet). Run: authflow login\n',
+    );
     const profiles = await runCli(['profiles', '--json'], env);
     assert.deepEqual(JSON.parse(profiles.stdout), []);
   });

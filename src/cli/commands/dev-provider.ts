@@ -7,8 +7,15 @@
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { numberValue, parseCommandArgs } from '../args.js';
+import { commandName } from '../command-name.js';
 import type { CliContext } from '../context.js';
-import type { DevProviderState } from '../dev.js';
+import {
+  alreadyRunning,
+  type DevProviderState,
+  devStateDir,
+  runningDevProvider,
+  startKeptDevProvider,
+} from '../dev.js';
 import { ExitCode } from '../exit.js';
 import { paint } from '../output.js';
 import paths from '../paths.cjs';
@@ -24,10 +31,15 @@ Runs an OpenID provider on 127.0.0.1 (any user name signs in; consent page; refr
 tokens; revocation; device flow) until Ctrl-C, and prints its issuer and a ready public
 client id. For development and tests only: never use it in production.
 
-While it runs, "authflow login --dev" uses it.
+It is the same provider every time: its signing keys, grants and tokens are kept in
+<config dir>/dev-provider/, and its port is chosen once and remembered there, so tokens
+from an earlier run stay valid. "authflow login --dev" and "authflow serve --dev" use it
+while it runs (else they start it for as long as they run). One per config dir: a second
+one refuses to start.
 
 Options:
-      --port <port>   Port on 127.0.0.1 (default: a random free port)
+      --port <port>   Port on 127.0.0.1 (default: the remembered one, else a random free
+                      port); the new port is remembered
       --json          Print {"issuer","clientId","deviceVerificationUrl","port"} as one JSON document
 
 Examples:
@@ -40,9 +52,10 @@ const OPTIONS = { port: { type: 'string' } } as const;
 export async function run(args: string[], context: CliContext): Promise<number> {
   const { values } = parseCommandArgs('dev-provider', args, OPTIONS);
   const port = numberValue(values, 'port', 'dev-provider', { min: 1, max: 65_535 });
+  const running = await runningDevProvider(context.configDir);
+  if (running) throw alreadyRunning(running);
   const stopped = untilStopped();
-  const { startDevProvider } = await import('../../dev/index.js');
-  const dev = await startDevProvider({ port });
+  const dev = await startKeptDevProvider(context.configDir, port);
   const statePath = devProviderStatePath(context.configDir);
   const state: DevProviderState = { issuer: dev.issuer, clientId: dev.clientId, pid: process.pid };
   try {
@@ -58,23 +71,25 @@ export async function run(args: string[], context: CliContext): Promise<number> 
       });
     } else {
       const b = (text: string) => paint(out.color, 'bold', text);
+      const name = commandName();
       out.out(`Development OpenID provider running (Ctrl-C to stop). Development only.`);
       out.out(`  issuer     ${b(dev.issuer)}`);
       out.out(
         `  client id  ${b(dev.clientId)}  (public: PKCE, any loopback redirect URI, device flow)`,
       );
       out.out(`  device     ${dev.deviceVerificationUrl}`);
+      out.out(`  state      ${devStateDir(context.configDir)} (keys, grants, port)`);
       out.out('');
-      out.out(`Sign in against it:  authflow login --dev`);
+      out.out(`Sign in against it:  ${name} login --dev`);
       out.out(
-        `  or:  authflow login --provider oidc --issuer ${dev.issuer} --client-id ${dev.clientId}`,
+        `  or:  ${name} login --provider oidc --issuer ${dev.issuer} --client-id ${dev.clientId}`,
       );
     }
     await stopped;
     return ExitCode.OK;
   } finally {
     await dev.close();
-    // Remove the state file only if it is still ours (another dev-provider may have started since).
+    // Remove the state file only if it is still ours.
     const current = await readFile(statePath, 'utf8').catch(() => '');
     if (current.includes(`"pid":${process.pid}`)) await rm(statePath, { force: true });
   }

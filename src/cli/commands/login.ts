@@ -18,6 +18,7 @@ import type { CliContext } from '../context.js';
 import type { DevProviderHandle } from '../dev.js';
 import { CliError, ExitCode, UsageError } from '../exit.js';
 import { buildProvider, type ProviderFlags, resolveSettings, sameProvider } from '../provider.js';
+import { isUnreachable, unreachableError } from '../reach.js';
 import { formatDuration, type Spinner, startSpinner } from '../spinner.js';
 import { openProfileStore, type ProfileStore } from '../stores.js';
 
@@ -53,6 +54,7 @@ Options:
                                falls back to a 0600 file and remembers that choice
   -p, --profile <name>         Profile (default "default")
       --json                   Print {"profile","userId","name","email","store",...} on success
+      --verbose                Say more when something fails (e.g. why the keychain is unusable)
 
 Ctrl-C cancels (exit 4); a timeout exits 3.
 
@@ -77,6 +79,7 @@ const OPTIONS = {
   'token-url': { type: 'string' },
   dev: { type: 'boolean' },
   store: { type: 'string' },
+  verbose: { type: 'boolean' },
   'no-browser': { type: 'boolean' },
   window: { type: 'boolean' },
   device: { type: 'boolean' },
@@ -155,9 +158,18 @@ export async function run(args: string[], context: CliContext): Promise<number> 
 
   let dev: DevProviderHandle | undefined;
   let store: ProfileStore | undefined;
+  let settings: ReturnType<typeof resolveSettings>['settings'] | undefined;
+  let appWindowFailure: (() => string | undefined) | undefined;
   try {
     const existing = await readProfile(configDir, name);
-    if (values.dev) {
+    // A profile made with --dev signs in the same way again, unless told otherwise.
+    const useDev =
+      values.dev === true ||
+      (existing?.dev === true &&
+        Object.values(flags).every((v) => v === undefined) &&
+        !env.AUTHFLOW_PROVIDER &&
+        !env.AUTHFLOW_ISSUER_URL);
+    if (useDev) {
       const { devProviderForLogin } = await import('../dev.js');
       dev = await devProviderForLogin(configDir);
       flags.provider = 'oidc';
@@ -165,21 +177,30 @@ export async function run(args: string[], context: CliContext): Promise<number> 
       flags.clientId = dev.clientId;
       flags.scopes = 'openid profile email offline_access';
       if (dev.inProcess) {
+        const { commandName } = await import('../command-name.js');
         out.err(
-          `Started the embedded development provider at ${dev.issuer} (it stops when this command ends; run "authflow dev-provider" in another terminal to keep one running).`,
+          `Started the development provider at ${dev.issuer} for this sign-in. It stops when this command ends; your tokens stay valid. To refresh them later, keep it running in another terminal: ${commandName()} dev-provider`,
         );
       }
     }
     const savedSecret = await loadSavedSecret(context, name, existing);
     const resolved = resolveSettings(flags, env, existing?.provider, savedSecret);
+    settings = resolved.settings;
     const provider = await buildProvider(resolved.settings, resolved.clientSecret);
+    // Reach the provider before anything else: no store, browser or file is touched when it is down.
+    await provider.supportsDeviceFlow?.();
     const chosen = await chooseStore(
       context,
       name,
       requestedStore as StoreKind | undefined,
       existing,
+      values.verbose === true,
     );
     store = chosen.store;
+    // A token file that cannot be read is found now, not after the user has signed in.
+    await store.store.listKeys().catch((error: unknown) => {
+      throw unreadableStore(error, name);
+    });
 
     let method: 'browser' | 'no-browser' | 'window' | 'device' = values.device
       ? 'device'
@@ -225,6 +246,9 @@ export async function run(args: string[], context: CliContext): Promise<number> 
             ports,
             usePkce: resolved.settings.usePkce ?? true,
             signal: abort.signal,
+            onWindow: (failure) => {
+              appWindowFailure = failure;
+            },
           });
 
     const userId = userIdFromUserInfo(result.userInfo);
@@ -248,7 +272,7 @@ export async function run(args: string[], context: CliContext): Promise<number> 
         resolved.secretSource === 'flag' ||
         resolved.secretSource === 'store' ||
         (keep && profile.hasClientSecret === true);
-      if (values.dev) profile.dev = true;
+      if (useDev) profile.dev = true;
       else delete profile.dev;
       profile.accounts = [...accounts, account];
       profile.activeAccount = userId;
@@ -256,6 +280,20 @@ export async function run(args: string[], context: CliContext): Promise<number> 
     report(context, name, account, store, result.tokens, values.json === true);
     return ExitCode.OK;
   } catch (error) {
+    const windowFailure = appWindowFailure?.();
+    if (windowFailure !== undefined && !abort.signal.aborted) {
+      throw new CliError(
+        `The sign-in window could not be opened: ${windowFailure}. Sign in with the system browser instead (drop --window), or use --no-browser (prints the URL) or --device.`,
+        ExitCode.FAILURE,
+      );
+    }
+    if (isUnreachable(error) && settings !== undefined && !abort.signal.aborted) {
+      const clear = await unreachableError(configDir, settings, error, {
+        dev: dev !== undefined,
+      });
+      if (clear instanceof Error) clear.message += ' Nothing was saved.';
+      throw clear;
+    }
     throw loginError(error, timeout, abort.signal.aborted);
   } finally {
     process.off('SIGINT', onSignal);
@@ -292,6 +330,7 @@ async function chooseStore(
   name: string,
   requested: StoreKind | undefined,
   existing: ProfileRecord | undefined,
+  verbose: boolean,
 ): Promise<{ store: ProfileStore; fallbackReason?: string }> {
   const kind = requested ?? existing?.store ?? 'keyring';
   const store = await openProfileStore(kind, context.configDir, name);
@@ -304,9 +343,21 @@ async function chooseStore(
   const file = await openProfileStore('file', context.configDir, name);
   const reason = problem.split('\n')[0]?.slice(0, 160) ?? problem;
   context.out.err(
-    `authflow: warning: no usable OS keychain (${reason}); tokens are kept in ${file.location} (mode 0600), and profile "${name}" will keep using that file.`,
+    `authflow: warning: the OS keychain is not available here; tokens go to ${file.location} (mode 0600) instead.${verbose ? '' : ' (--verbose says why)'}`,
   );
+  if (verbose) context.out.err(`  keychain: ${problem}`);
   return { store: file, fallbackReason: reason };
+}
+
+/** The error for a store that cannot be read before signing in (a corrupt token file...). */
+function unreadableStore(error: unknown, name: string): unknown {
+  const message = (error as Error | undefined)?.message;
+  if (typeof message !== 'string' || !/corrupt/.test(message)) return error;
+  const flag = name === 'default' ? '' : ` --profile ${name}`;
+  return new CliError(
+    `${message.replace(/ Delete it.*$/, '')} Nothing was changed. To clear it, run: authflow logout${flag} — then sign in again.`,
+    ExitCode.FAILURE,
+  );
 }
 
 interface LoopbackRun {
@@ -317,6 +368,8 @@ interface LoopbackRun {
   ports: number[] | undefined;
   usePkce: boolean;
   signal: AbortSignal;
+  /** Given a way to ask why the dedicated window failed, if it did. */
+  onWindow?: (failure: () => string | undefined) => void;
 }
 
 async function runLoopback(
@@ -344,6 +397,7 @@ async function runLoopback(
     run.method === 'window'
       ? (await import('../../flow/chromium-window.js')).chromiumAppWindow()
       : undefined;
+  if (appWindow) run.onWindow?.(() => appWindow.launchFailure());
   let spinner: Spinner | undefined;
   const result = await manager.runNative({
     signal: run.signal,

@@ -4,15 +4,22 @@
  *
  * @module
  */
+import { rm } from 'node:fs/promises';
 import type { OAuthProvider } from '../../providers/types.js';
 import { displayAccount } from '../accounts.js';
 import { parseCommandArgs } from '../args.js';
+import { commandName } from '../command-name.js';
 import { type AccountRecord, readProfiles } from '../config.js';
 import { updateProfile } from '../config-write.js';
 import type { CliContext } from '../context.js';
 import { ExitCode } from '../exit.js';
-import { buildProvider } from '../provider.js';
+import paths from '../paths.cjs';
+import { buildProvider, checkedSettings } from '../provider.js';
+import { isUnreachable } from '../reach.js';
+import { noSuchProfile } from '../session.js';
 import { openProfileStore } from '../stores.js';
+
+const { tokensPath } = paths;
 
 export const help = `authflow logout — sign out
 
@@ -46,6 +53,9 @@ export async function run(args: string[], context: CliContext): Promise<number> 
   const { profile: name, values } = parseCommandArgs('logout', args, OPTIONS);
   const { out } = context;
   const file = await readProfiles(context.configDir);
+  if (!values.all && !Object.hasOwn(file.profiles, name)) {
+    throw noSuchProfile(name, Object.keys(file.profiles).sort());
+  }
   const names = values.all ? Object.keys(file.profiles).sort() : [name];
   const results: SignedOut[] = [];
   for (const profileName of names) {
@@ -56,14 +66,22 @@ export async function run(args: string[], context: CliContext): Promise<number> 
     if (profile?.store === undefined || accounts.length === 0) continue;
     const store = await openProfileStore(profile.store, context.configDir, profileName);
     try {
+      // A corrupt token file holds nothing to revoke: clear it, so the user can sign in again.
+      const corrupt =
+        profile.store === 'file' &&
+        (await store.store.listKeys().then(
+          () => false,
+          (error: Error) => /corrupt/.test(error.message),
+        ));
+      if (corrupt) await rm(tokensPath(context.configDir, profileName), { force: true });
       let provider: OAuthProvider | undefined;
       let unreachable: string | undefined;
-      if (profile.provider) {
+      if (profile.provider && !corrupt) {
         try {
           const secret =
             context.env.AUTHFLOW_CLIENT_SECRET ||
             (profile.hasClientSecret ? await store.loadClientSecret() : undefined);
-          provider = await buildProvider(profile.provider, secret);
+          provider = await buildProvider(checkedSettings(profileName, profile.provider), secret);
         } catch (error) {
           unreachable = (error as Error).message;
         }
@@ -75,7 +93,9 @@ export async function run(args: string[], context: CliContext): Promise<number> 
           revoked: [],
           deleted: false,
         };
-        const tokens = await store.store.load(account.userId).catch(() => undefined);
+        const tokens = corrupt
+          ? undefined
+          : await store.store.load(account.userId).catch(() => undefined);
         if (tokens && provider) {
           // The refresh token first: with most providers revoking it also ends its access tokens.
           const attempts = [
@@ -90,7 +110,11 @@ export async function run(args: string[], context: CliContext): Promise<number> 
               if (await provider.revokeToken(token, hint)) result.revoked.push(hint);
               else unsupported = true;
             } catch (error) {
-              failures.push((error as Error).message.replace(/\.$/, ''));
+              failures.push(
+                isUnreachable(error) && profile.dev
+                  ? `the development provider is not running (start it with: ${commandName()} dev-provider, then sign out again to revoke)`
+                  : (error as Error).message.replace(/\.$/, ''),
+              );
             }
           }
           if (failures.length > 0) result.note = `revocation failed: ${failures[0]}`;
@@ -99,7 +123,8 @@ export async function run(args: string[], context: CliContext): Promise<number> 
         } else if (tokens && !provider) {
           result.note = `provider unavailable: ${(unreachable ?? 'no provider settings').replace(/\.$/, '')}`;
         }
-        result.deleted = await store.store.delete(account.userId);
+        if (corrupt) result.note = 'the token file was corrupt: nothing could be revoked';
+        result.deleted = corrupt || (await store.store.delete(account.userId));
         results.push(result);
         if (!values.json) out.out(describe(profileName, account, result));
       }

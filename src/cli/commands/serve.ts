@@ -7,11 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { escapeHtml } from '../../flow/html.js';
 import { numberValue, parseCommandArgs } from '../args.js';
-import { readProfile } from '../config.js';
+import { readProfile, type SavedProviderSettings } from '../config.js';
 import type { CliContext } from '../context.js';
 import type { DevProviderHandle } from '../dev.js';
 import { ExitCode, UsageError } from '../exit.js';
-import { buildProvider } from '../provider.js';
+import { buildProvider, checkedSettings } from '../provider.js';
+import { unreachableError } from '../reach.js';
 import { openProfileStore } from '../stores.js';
 import { untilStopped } from '../wait.js';
 
@@ -42,17 +43,17 @@ export async function run(args: string[], context: CliContext): Promise<number> 
   let dev: DevProviderHandle | undefined;
   try {
     let provider: Awaited<ReturnType<typeof buildProvider>>;
+    let settings: SavedProviderSettings | undefined;
+    let isDev = values.dev === true;
     if (values.dev) {
       dev = await (await import('../dev.js')).devProviderForLogin(context.configDir);
-      provider = await buildProvider(
-        {
-          provider: 'oidc',
-          issuerUrl: dev.issuer,
-          clientId: dev.clientId,
-          scopes: ['openid', 'profile', 'email', 'offline_access'],
-        },
-        undefined,
-      );
+      settings = {
+        provider: 'oidc',
+        issuerUrl: dev.issuer,
+        clientId: dev.clientId,
+        scopes: ['openid', 'profile', 'email', 'offline_access'],
+      };
+      provider = await buildProvider(settings, undefined);
     } else {
       const profile = await readProfile(context.configDir, name);
       if (profile?.provider === undefined) {
@@ -61,12 +62,26 @@ export async function run(args: string[], context: CliContext): Promise<number> 
           'serve',
         );
       }
+      settings = checkedSettings(name, profile.provider);
+      isDev = profile.dev === true;
       let secret = context.env.AUTHFLOW_CLIENT_SECRET || undefined;
       if (!secret && profile.hasClientSecret && profile.store) {
         const store = await openProfileStore(profile.store, context.configDir, name);
         secret = await store.loadClientSecret().finally(() => store.close());
       }
-      provider = await buildProvider(profile.provider, secret);
+      provider = await buildProvider(settings, secret);
+    }
+    // Check the provider now: a server that cannot reach it should say so at start, not at the first sign-in.
+    const log = (line: string) => context.out.err(`authflow serve: ${line}`);
+    try {
+      await provider.supportsDeviceFlow?.();
+    } catch (error) {
+      const clear = settings
+        ? await unreachableError(context.configDir, settings, error, { dev: isDev })
+        : error;
+      log(
+        `warning: ${(clear as Error).message} Sign-ins fail until it can be reached (serving anyway).`,
+      );
     }
     const [{ createAuthApp }, { serve }] = await Promise.all([
       import('../../deploy/app.js'),
@@ -90,6 +105,11 @@ export async function run(args: string[], context: CliContext): Promise<number> 
       provider,
       secret: randomBytes(32).toString('base64url'),
       baseUrl: running.url,
+      // authflow's errors carry no tokens, codes or cookies; the output layer strips escapes.
+      onError: (error, { route }) => {
+        const code = (error as { code?: unknown }).code;
+        log(`${route}: ${(error as Error).message ?? String(error)}${code ? ` [${code}]` : ''}`);
+      },
     });
     context.out.out(`Serving deploy mode at ${running.url}/ (Ctrl-C to stop)`);
     context.out.out(

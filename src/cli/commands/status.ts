@@ -76,9 +76,10 @@ export async function run(args: string[], context: CliContext): Promise<number> 
     }
     if (profile?.provider) {
       const where = profile.provider.issuerUrl ? ` ${profile.provider.issuerUrl}` : '';
-      out.out(
-        `${label('Provider')}${profile.provider.provider}${where} (client ${profile.provider.clientId})`,
-      );
+      const client = profile.provider.clientId
+        ? `client ${profile.provider.clientId}`
+        : `no client id: run authflow login${name === 'default' ? '' : ` --profile ${name}`} --client-id <id>`;
+      out.out(`${label('Provider')}${profile.provider.provider ?? '?'}${where} (${client})`);
     }
     if (tokens?.expiresAt !== undefined) {
       const when = new Date(tokens.expiresAt * 1000).toISOString();

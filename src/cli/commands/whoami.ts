@@ -7,6 +7,7 @@ import { parseCommandArgs } from '../args.js';
 import type { CliContext } from '../context.js';
 import { CliError, ExitCode } from '../exit.js';
 import { createProfileProvider } from '../provider.js';
+import { isUnreachable, unreachableError } from '../reach.js';
 import { openProfile } from '../session.js';
 import { terminalSafe } from '../terminal-text.js';
 import { validTokensOf } from '../token-slow.js';
@@ -32,6 +33,11 @@ export async function run(args: string[], context: CliContext): Promise<number> 
     try {
       userInfo = await provider.getUserInfo(tokens, { signal: AbortSignal.timeout(30_000) });
     } catch (error) {
+      if (isUnreachable(error) && opened.profile.provider) {
+        throw await unreachableError(context.configDir, opened.profile.provider, error, {
+          dev: opened.profile.dev === true,
+        });
+      }
       throw new CliError(
         `The provider did not return the user info: ${(error as Error).message}`,
         ExitCode.FAILURE,
