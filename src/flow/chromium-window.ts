@@ -130,7 +130,7 @@ export function chromiumAppWindow(options: ChromiumAppWindowOptions = {}): Chrom
   return { showWindow, closeWindow, launchFailure: () => failure };
 }
 
-/** `: <reason>` from a browser's stderr: its last plain line, else its last logged error. */
+/** `: <reason>` from a browser's stderr: its last logged error, else its last plain line. */
 function lastWords(stderr: string): string {
   const lines = stderr
     .split('\n')
@@ -141,6 +141,6 @@ function lastWords(stderr: string): string {
     .filter((line) => line.includes(':ERROR:'))
     .at(-1)
     ?.replace(/^\[[^\]]*\]\s*/, '');
-  const reason = plain ?? logged;
-  return reason ? `: ${reason.slice(0, 200)}` : '';
+  const reason = logged ?? plain;
+  return reason ? `: ${reason.slice(0, 200).replace(/\.$/, '')}` : '';
 }
