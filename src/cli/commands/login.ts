@@ -39,7 +39,10 @@ Provider settings (flags, else AUTHFLOW_* environment variables, else the profil
       --tenant <id>            Microsoft tenant (default "common")
       --authorize-url <url>    Authorization endpoint (oauth2)
       --token-url <url>        Token endpoint (oauth2)
-      --dev                    Use the embedded development provider (no credentials needed)
+      --dev                    Use the embedded development provider (no credentials needed):
+                               a running "authflow dev-provider", else started for this
+                               sign-in. The same provider every time (keys, tokens and port
+                               kept in the config dir), so its tokens stay valid
 
 How to sign in (default: open the system browser and print the URL):
       --no-browser             Only print the URL
@@ -56,7 +59,9 @@ Options:
       --json                   Print {"profile","userId","name","email","store",...} on success
       --verbose                Say more when something fails (e.g. why the keychain is unusable)
 
-Ctrl-C cancels (exit 4); a timeout exits 3.
+The provider is reached and the token store read before anything opens or is saved: an
+unreachable provider or a corrupt token file is reported first. Ctrl-C cancels (exit 4); a
+timeout exits 3.
 
 Examples:
   authflow login --dev

@@ -116,6 +116,11 @@ export async function run(args: string[], context: CliContext): Promise<number> 
       `  routes: ${running.url}/auth/login, /auth/callback, /auth/status, /auth/userinfo, /auth/refresh, /auth/logout`,
     );
     context.out.out(`  redirect URI to register at the provider: ${running.url}/auth/callback`);
+    if (dev) {
+      context.out.out(
+        `  development provider: ${dev.issuer}${dev.inProcess ? ' (started here; it stops with this server)' : ''}`,
+      );
+    }
     await stopped;
     await running.close();
     await app.close();
