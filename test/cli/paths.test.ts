@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { canOpenBrowser } from '../../src/cli/browser.js';
+import { commandName } from '../../src/cli/command-name.js';
 import paths from '../../src/cli/paths.cjs';
 import { parseScopes, resolveSettings } from '../../src/cli/provider.js';
 
@@ -64,4 +65,17 @@ test('settings: flags over environment over the saved profile, never mixing prov
   assert.equal(resolveSettings({ clientSecret: 'f' }, {}, saved, undefined).secretSource, 'flag');
   assert.deepEqual(parseScopes(' openid, email  profile '), ['openid', 'email', 'profile']);
   assert.equal(parseScopes(' , '), undefined);
+});
+
+test('hints name the command as the user started it (authflow, npx authflow, node <path>)', () => {
+  assert.equal(commandName({}, '/usr/local/bin/authflow'), 'authflow');
+  assert.equal(
+    commandName({ npm_command: 'exec' }, '/x/node_modules/.bin/authflow'),
+    'npx authflow',
+  );
+  assert.equal(
+    commandName({}, join(process.cwd(), 'dist', 'cli', 'bin.cjs')),
+    `node ${join('dist', 'cli', 'bin.cjs')}`,
+  );
+  assert.equal(commandName({}, '/opt/my tools/bin.cjs'), 'node "/opt/my tools/bin.cjs"');
 });
