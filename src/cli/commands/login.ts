@@ -203,9 +203,11 @@ export async function run(args: string[], context: CliContext): Promise<number> 
     );
     store = chosen.store;
     // A token file that cannot be read is found now, not after the user has signed in.
-    await store.store.listKeys().catch((error: unknown) => {
-      throw unreadableStore(error, name);
-    });
+    if (store.kind === 'file') {
+      await store.store.listKeys().catch((error: unknown) => {
+        throw unreadableStore(error, name);
+      });
+    }
 
     let method: 'browser' | 'no-browser' | 'window' | 'device' = values.device
       ? 'device'
