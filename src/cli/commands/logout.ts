@@ -112,7 +112,7 @@ export async function run(args: string[], context: CliContext): Promise<number> 
             } catch (error) {
               failures.push(
                 isUnreachable(error) && profile.dev
-                  ? `the development provider is not running (start it with: ${commandName()} dev-provider, then sign out again to revoke)`
+                  ? `the development provider is not running (start it with: ${commandName()} dev-provider before signing out, to revoke)`
                   : (error as Error).message.replace(/\.$/, ''),
               );
             }
