@@ -11,6 +11,7 @@ import { ValueSigner } from './crypto.js';
 import { MemorySessionStore } from './memory-session-store.js';
 import type { ResolvedOptions } from './options.js';
 import { BOUNDED_REDIS_OPTIONS, createRedisClient, handleRedisErrors } from './redis-client.js';
+import { replicaReader } from './redis-replicas.js';
 import { RedisSessionStore } from './redis-session-store.js';
 import { RedisTokenStore } from './redis-token-store.js';
 import type { UserSession } from './session.js';
@@ -176,17 +177,21 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
     // queue): no extra timer per call. An app's client gets the storeTimeout deadline.
     const deadline = ownClient ? undefined : timeout;
     const keyPrefix = options.keyPrefix;
+    const replicaAck = options.replicaAck;
+    const replicas = options.sessionStore ? undefined : await replicaReader(client);
     return {
       sessions: guardSessionStore(
-        options.sessionStore ?? new RedisSessionStore({ client, keyPrefix }),
+        options.sessionStore ??
+          new RedisSessionStore({ client, keyPrefix, replicaAck, replicaReader: replicas }),
         options.sessionStore ? timeout : deadline,
       ),
       tokens: guardTokenStore(
         options.tokenStore ??
-          new RedisTokenStore({ client, keyPrefix, ttlSeconds: options.sessionTtl }),
+          new RedisTokenStore({ client, keyPrefix, ttlSeconds: options.sessionTtl, replicaAck }),
         options.tokenStore ? timeout : deadline,
       ),
       close: async () => {
+        replicas?.close();
         if (ownClient) client.disconnect();
       },
     };

@@ -4,10 +4,11 @@
  *
  * @module
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { ConfigurationError } from '../errors.js';
 import type { OAuthProvider, UserInfo } from '../providers/types.js';
 import type { TokenStore } from '../stores/types.js';
+import { checkKeyPrefix } from './redis-keys.js';
 import { DEFAULT_ROLE_PERMISSIONS, type RolePermissions } from './roles.js';
 import type { SessionStore } from './session-store.js';
 
@@ -31,10 +32,21 @@ export interface AuthAppOptions {
   basePath?: string;
   /**
    * Redis for all server-side state (sessions, token sets, pending logins, rate limits, refresh
-   * locks), shared by every worker: an ioredis client or a `redis://` URL. Without it,
-   * everything lives in this process's memory.
+   * locks), shared by every worker: a `redis://` or `rediss://` URL, or an ioredis client: a
+   * `Redis` (one node, or `new Redis({ sentinels, name })` for Sentinel) or a `Cluster`. With
+   * Sentinel or Cluster, session reads fall back to a replica while a primary is down. See
+   * `docs/deploy.md`, "Scaling past one Redis". Without it, everything lives in this
+   * process's memory.
    */
-  redis?: Redis | string;
+  redis?: Redis | Cluster | string;
+  /**
+   * Session ends (logout, reauth) and token-set saves are acknowledged only once this many
+   * replicas have them (Redis `WAIT`), so a failover never undoes a logout or loses a rotated
+   * refresh token. Default `{ replicas: 1, timeout: 0.5 }`; `replicas: 0` turns it off; a
+   * primary without replicas is not waited for. When they do not answer within `timeout`
+   * seconds (less than `storeTimeout`), the request answers 503 `store_unavailable`.
+   */
+  replicaAck?: { replicas?: number; timeout?: number };
   /** Prefix of every Redis key. Default `'authflow:'`. */
   keyPrefix?: string;
   /** Session lifetime in seconds. Default 86400 (one day). */
@@ -95,7 +107,8 @@ export interface ResolvedOptions {
   secure: boolean;
   basePath: string;
   redirectUri: string;
-  redis: Redis | string | undefined;
+  redis: Redis | Cluster | string | undefined;
+  replicaAck: { replicas: number; timeoutMs: number };
   keyPrefix: string;
   sessionTtl: number;
   cookieName: string;
@@ -185,6 +198,15 @@ export function resolveOptions(options: AuthAppOptions): ResolvedOptions {
   if (typeof redis === 'string' && !/^rediss?:\/\//.test(redis)) {
     fail('Option `redis` must be an ioredis client or a redis:// or rediss:// URL.');
   }
+  const replicas = options.replicaAck?.replicas ?? 1;
+  const ackTimeout = options.replicaAck?.timeout ?? 0.5;
+  if (!Number.isSafeInteger(replicas) || replicas < 0) {
+    fail('Option `replicaAck.replicas` must be an integer ≥ 0.');
+  }
+  positiveNumber(ackTimeout, 'replicaAck.timeout');
+  if (ackTimeout >= storeTimeout) {
+    fail('Option `replicaAck.timeout` must be shorter than `storeTimeout`.');
+  }
   const stringList = (value: unknown, name: string): string[] => {
     if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
       fail(`Option \`${name}\` must be an array of strings.`);
@@ -199,7 +221,8 @@ export function resolveOptions(options: AuthAppOptions): ResolvedOptions {
     basePath,
     redirectUri: `${base.origin}${basePath}/callback`,
     redis,
-    keyPrefix: options.keyPrefix ?? 'authflow:',
+    replicaAck: { replicas, timeoutMs: ackTimeout * 1000 },
+    keyPrefix: checkKeyPrefix(options.keyPrefix ?? 'authflow:'),
     sessionTtl,
     cookieName,
     // On https the binding cookie is __Host- prefixed: no sibling subdomain can plant one.

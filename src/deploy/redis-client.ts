@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 
 /**
  * The client options authflow uses for a Redis URL: a command waits at most `commandTimeout`
@@ -53,6 +53,6 @@ export async function createRedisClient(url: string, options: RedisOptions = {})
  * unhandled 'error' event that ends the process. Command failures still reject the command
  * (and become 503 answers); connection errors are expected while Redis is down.
  */
-export function handleRedisErrors(client: Redis): void {
+export function handleRedisErrors(client: Redis | Cluster): void {
   if (client.listenerCount('error') === 0) client.on('error', () => {});
 }
