@@ -96,6 +96,8 @@ export class ReplicaAck {
 
 /** Reads a key from a replica of its primary. */
 export interface ReplicaReader {
+  /** Whether the primary of `key` is known to be down (its connection is not ready). */
+  primaryDown(key: string): boolean;
   /** `GET key` on a replica; rejects when none answers. */
   get(key: string): Promise<string | null>;
   /** Closes what the reader opened itself. */
@@ -109,18 +111,15 @@ export interface ReplicaReader {
  */
 export async function replicaReader(client: RedisClient): Promise<ReplicaReader | undefined> {
   if (client.isCluster) return clusterReplicaReader(client as Cluster);
-  const options = (client as Redis).options;
+  const primary = client as Redis;
+  const options = primary.options;
   if (!options.sentinels?.length) return undefined;
   const { Redis } = await import('ioredis');
   // Connected now, so that it is ready the moment the primary goes down.
-  const replica = new Redis({
-    ...options,
-    role: 'slave',
-    lazyConnect: false,
-    maxRetriesPerRequest: 1,
-  });
+  const replica = new Redis({ ...options, role: 'slave', lazyConnect: false });
   replica.on('error', () => {});
   return {
+    primaryDown: () => primary.status !== 'ready',
     get: (key) => replica.get(key),
     close() {
       replica.disconnect();
@@ -129,7 +128,32 @@ export async function replicaReader(client: RedisClient): Promise<ReplicaReader 
 }
 
 function clusterReplicaReader(cluster: Cluster): ReplicaReader {
+  // Node connections that are not ready, by "host:port". Empty while all is well, so that the
+  // check on every read costs one size test.
+  const down = new Set<string>();
+  const watch = (node: Redis) => {
+    const key = `${node.options.host}:${node.options.port}`;
+    const update = () => {
+      if (node.status === 'ready') down.delete(key);
+      else down.add(key);
+    };
+    node.on('ready', update);
+    node.on('close', update);
+    node.on('end', () => down.delete(key));
+    update();
+    // The Cluster client connects to a replica only when a command first goes there: too late
+    // once its primary is gone and no offline queue lets the command wait.
+    if (node.status === 'wait') node.connect().catch(() => {});
+  };
+  for (const node of cluster.nodes('all')) watch(node);
+  cluster.on('+node', watch);
+  cluster.on('-node', (node: Redis) => down.delete(`${node.options.host}:${node.options.port}`));
   return {
+    primaryDown(key) {
+      if (down.size === 0) return false;
+      const primary = cluster.slots[calculateSlot(key)]?.[0];
+      return primary !== undefined && down.has(primary);
+    },
     get(key) {
       const replicas = new Set(cluster.slots[calculateSlot(key)]?.slice(1));
       const nodes = cluster
@@ -143,20 +167,23 @@ function clusterReplicaReader(cluster: Cluster): ReplicaReader {
 }
 
 /**
- * `GET key` on the primary; when that fails (the primary is down), on a replica. A replica
- * never shows a session whose end was acknowledged (see {@link ReplicaAck}); it may miss one
- * created in the last instant before the primary died.
+ * `GET key` on the primary; on a replica instead while the primary is known to be down, or
+ * when the primary fails. A replica never shows a session whose end was acknowledged (see
+ * {@link ReplicaAck}); it may miss one created in the last instant before the primary died.
  */
 export function getWithFallback(
   client: RedisClient,
   reader: ReplicaReader | undefined,
   key: string,
 ): Promise<string | null> {
-  const primary = client.get(key);
-  if (reader === undefined) return primary;
-  return primary.catch((error: unknown) =>
-    reader.get(key).catch(() => {
-      throw error;
-    }),
+  if (reader === undefined) return client.get(key);
+  if (reader.primaryDown(key)) return reader.get(key).catch(() => client.get(key));
+  return client.get(key).catch((error: unknown) =>
+    // No replica to ask may mean one was just promoted: then the primary answers again.
+    reader.get(key).catch(() =>
+      client.get(key).catch(() => {
+        throw error;
+      }),
+    ),
   );
 }
