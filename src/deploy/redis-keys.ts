@@ -93,6 +93,8 @@ export function fromKeyPart(part: string): string {
  * Redis Cluster hashes only the part in braces, so all of them land in the slot of `tag`.
  */
 export function sameSlot(prefix: string, tag: string, ...kinds: string[]): string[] {
+  // Redis hashes the whole key when the braces are empty.
+  if (tag === '') throw new TypeError('sameSlot() needs a non-empty tag.');
   const hashTag = `{${keyPart(tag)}}`;
   return kinds.map((kind) => `${prefix}${kind}:${hashTag}`);
 }

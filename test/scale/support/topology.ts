@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { REDIS_SERVER_PATH } from '../../helpers/redis.js';
 
 const run = promisify(execFile);
@@ -118,6 +119,8 @@ export interface TestCluster {
   readonly startupNodes: { host: string; port: number }[];
   /** The node currently serving `slot` as a primary. */
   primaryOf(slot: number): Promise<Node>;
+  /** The live replicas of `slot`'s primary. */
+  replicasOf(slot: number): Promise<Node[]>;
   /** Waits until every live node reports `cluster_state:ok` and `slot` has a live primary other than `old`. */
   waitForPromotion(old: Node, slot: number): Promise<Node>;
   stop(): Promise<void>;
@@ -188,30 +191,36 @@ export async function startCluster(nodeTimeoutMs = 1000): Promise<TestCluster> {
   const byPort = new Map(nodes.map((node) => [node.port, node]));
   const live = () =>
     nodes.filter((node) => node.child?.exitCode === null && node.child.signalCode === null);
-  async function primaryOf(slot: number, among = live()): Promise<Node> {
+  async function ownersOf(
+    slot: number,
+    among = live(),
+  ): Promise<{ primary: Node; replicas: Node[] }> {
     for (const node of among) {
-      const text = await node.cli('CLUSTER', 'SHARDS').catch(() => '');
-      if (text === '') continue;
-      break;
-    }
-    for (const node of among) {
-      const slots = await node.cli('CLUSTER', 'SLOTS').catch(() => undefined);
-      if (slots === undefined) continue;
-      // redis-cli prints nested arrays flat, one value a line: start, end, host, port, id, …
-      const lines = slots.split('\n').map((line) => line.trim());
-      for (let i = 0; i + 3 < lines.length; i++) {
-        const start = Number(lines[i]);
-        const end = Number(lines[i + 1]);
-        if (
-          /^\d+$/.test(lines[i] ?? '') &&
-          /^\d+$/.test(lines[i + 1] ?? '') &&
-          lines[i + 2] === '127.0.0.1' &&
-          start <= slot &&
-          slot <= end
-        ) {
-          const owner = byPort.get(Number(lines[i + 3]));
-          if (owner) return owner;
+      const client = new Redis({
+        host: '127.0.0.1',
+        port: node.port,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+      });
+      client.on('error', () => {});
+      try {
+        const ranges = (await client.call('CLUSTER', 'SLOTS')) as [
+          number,
+          number,
+          ...[string, number][],
+        ][];
+        for (const [start, end, ...owners] of ranges) {
+          if (start <= slot && slot <= end) {
+            const found = owners.map(([, port]) => byPort.get(Number(port)));
+            if (found.every((owner) => owner !== undefined)) {
+              return { primary: found[0] as Node, replicas: found.slice(1) as Node[] };
+            }
+          }
         }
+      } catch {
+        // A node that is going down: ask the next one.
+      } finally {
+        client.disconnect();
       }
     }
     throw new Error(`No primary for slot ${slot}`);
@@ -219,7 +228,8 @@ export async function startCluster(nodeTimeoutMs = 1000): Promise<TestCluster> {
   return {
     nodes,
     startupNodes: nodes.map((node) => ({ host: '127.0.0.1', port: node.port })),
-    primaryOf: (slot) => primaryOf(slot),
+    primaryOf: async (slot) => (await ownersOf(slot)).primary,
+    replicasOf: async (slot) => (await ownersOf(slot)).replicas,
     async waitForPromotion(old, slot) {
       let promoted: Node | undefined;
       await waitFor('a promoted replica', async () => {
@@ -227,7 +237,7 @@ export async function startCluster(nodeTimeoutMs = 1000): Promise<TestCluster> {
         for (const node of alive) {
           if (!(await node.cli('CLUSTER', 'INFO')).includes('cluster_state:ok')) return false;
         }
-        const owner = await primaryOf(slot, alive);
+        const owner = (await ownersOf(slot, alive)).primary;
         if (owner === old) return false;
         promoted = owner;
         return (await owner.cli('ROLE')).startsWith('master');
@@ -239,6 +249,42 @@ export async function startCluster(nodeTimeoutMs = 1000): Promise<TestCluster> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A single cluster-mode node that owns every slot: a real Cluster in one process. */
+export async function startOneNodeCluster(): Promise<{ node: Node; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'authflow-cluster1-'));
+  const port = await freePortPair(new Set());
+  const node = new Node(port, [
+    '--port',
+    String(port),
+    ...BASE_ARGS,
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    join(dir, 'nodes.conf'),
+    // A node that never met another does not know its own address: CLUSTER SLOTS needs it.
+    '--cluster-announce-ip',
+    '127.0.0.1',
+    '--dir',
+    dir,
+  ]);
+  const stop = async () => {
+    await node.kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    node.start();
+    await waitFor('the node', async () => (await node.cli('PING')).includes('PONG'));
+    await node.cli('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+    await waitFor('cluster_state:ok', async () =>
+      (await node.cli('CLUSTER', 'INFO')).includes('cluster_state:ok'),
+    );
+    return { node, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 /** A running Sentinel set-up: a primary, a replica and 3 sentinels watching `name`. */
