@@ -128,6 +128,8 @@ export async function replicaReader(client: RedisClient): Promise<ReplicaReader 
 }
 
 function clusterReplicaReader(cluster: Cluster): ReplicaReader {
+  // Connections of our own, to nodes the client has no ready connection to (see `get`).
+  const own = new Map<string, Redis>();
   // Node connections that are not ready, by "host:port". Empty while all is well, so that the
   // check on every read costs one size test.
   const down = new Set<string>();
@@ -155,21 +157,67 @@ function clusterReplicaReader(cluster: Cluster): ReplicaReader {
       return primary !== undefined && down.has(primary);
     },
     get(key) {
-      const replicas = new Set(cluster.slots[calculateSlot(key)]?.slice(1));
-      const nodes = cluster
-        .nodes('slave')
-        .filter((node) => replicas.has(`${node.options.host}:${node.options.port}`));
+      const [primary, ...replicas] = cluster.slots[calculateSlot(key)] ?? [];
+      const ready = cluster.nodes('all').filter((node) => node.status === 'ready');
+      const name = (node: Redis) => `${node.options.host}:${node.options.port}`;
+      let nodes = ready.filter((node) => replicas.includes(name(node)));
+      // The client's slot table can lag behind a failover (the replica already promoted, or
+      // dropped from the table): then any live node but the old primary may hold the key, and
+      // the others answer MOVED.
+      if (nodes.length === 0) nodes = ready.filter((node) => name(node) !== primary);
       if (nodes.length === 0) return Promise.reject(new Error('No replica for this key'));
-      return Promise.any(nodes.map((node) => node.get(key)));
+      return Promise.any(nodes.map((node) => node.get(key))).catch((error: AggregateError) => {
+        // Every node said MOVED to a node the client has no ready connection to yet (a replica
+        // just promoted): ask that node on a connection of our own.
+        const moved = error.errors
+          .map((cause) => /^MOVED \d+ (\S+):(\d+)$/.exec(String((cause as Error)?.message)))
+          .find((match) => match !== null);
+        if (!moved) throw error;
+        return direct(moved[1] as string, Number(moved[2])).get(key);
+      });
     },
-    close() {},
+    close() {
+      for (const connection of own.values()) connection.disconnect();
+      own.clear();
+    },
   };
+
+  function direct(host: string, port: number): Redis {
+    const name = `${host}:${port}`;
+    let connection = own.get(name);
+    if (connection === undefined) {
+      // The Cluster's own Redis class and node options; READONLY, as the key may be a replica's.
+      const NodeClient = (cluster.nodes('all')[0]?.constructor ?? undefined) as
+        | (new (
+            options: object,
+          ) => Redis)
+        | undefined;
+      if (NodeClient === undefined) throw new Error('No cluster node');
+      connection = new NodeClient({
+        ...cluster.options.redisOptions,
+        host,
+        port,
+        readOnly: true,
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: 1,
+      });
+      connection.on('error', () => {});
+      own.set(name, connection);
+    }
+    return connection;
+  }
 }
 
+/** A session read that the primary has not answered after this long also goes to a replica. */
+const HEDGE_AFTER_MS = 250;
+
 /**
- * `GET key` on the primary; on a replica instead while the primary is known to be down, or
- * when the primary fails. A replica never shows a session whose end was acknowledged (see
- * {@link ReplicaAck}); it may miss one created in the last instant before the primary died.
+ * `GET key` on the primary; on a replica instead while the primary is known to be down, and
+ * also on a replica when the primary fails or has not answered within 250 ms (commands in
+ * flight when a primary dies can be retried by the client for seconds). A value from either
+ * wins; a replica's "no such key" counts only once the primary has failed, since a replica may
+ * miss a session created an instant ago. A replica never shows a session whose end was
+ * acknowledged (see {@link ReplicaAck}).
  */
 export function getWithFallback(
   client: RedisClient,
@@ -178,12 +226,44 @@ export function getWithFallback(
 ): Promise<string | null> {
   if (reader === undefined) return client.get(key);
   if (reader.primaryDown(key)) return reader.get(key).catch(() => client.get(key));
-  return client.get(key).catch((error: unknown) =>
-    // No replica to ask may mean one was just promoted: then the primary answers again.
-    reader.get(key).catch(() =>
-      client.get(key).catch(() => {
-        throw error;
-      }),
-    ),
-  );
+  return new Promise((resolve, reject) => {
+    let done = false;
+    let primaryError: unknown;
+    let replica: 'unasked' | 'pending' | 'missing' | 'failed' = 'unasked';
+    const finish = (value: string | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(value);
+    };
+    // No replica may mean one was just promoted: then the primary answers again.
+    const retryPrimary = () =>
+      client.get(key).then(finish, () => {
+        if (!done) {
+          done = true;
+          reject(primaryError);
+        }
+      });
+    const askReplica = () => {
+      if (replica !== 'unasked' || done) return;
+      replica = 'pending';
+      reader.get(key).then(
+        (value) => {
+          if (value !== null || primaryError !== undefined) finish(value);
+          else replica = 'missing';
+        },
+        () => {
+          replica = 'failed';
+          if (primaryError !== undefined) retryPrimary();
+        },
+      );
+    };
+    const timer = setTimeout(askReplica, HEDGE_AFTER_MS);
+    client.get(key).then(finish, (error: unknown) => {
+      primaryError = error ?? new Error('Redis read failed');
+      if (replica === 'unasked') askReplica();
+      else if (replica === 'missing') finish(null);
+      else if (replica === 'failed') retryPrimary();
+    });
+  });
 }
