@@ -118,11 +118,47 @@ export async function replicaReader(client: RedisClient): Promise<ReplicaReader 
   // Connected now, so that it is ready the moment the primary goes down.
   const replica = new Redis({ ...options, role: 'slave', lazyConnect: false });
   replica.on('error', () => {});
+  // When Sentinel promotes the replica it drops its clients, and the sentinels then list no
+  // replica to reconnect to: until the primary's client finds the new primary, read from the
+  // promoted node at the address the replica client last used, over a direct connection.
+  let address: { host: string; port: number } | undefined;
+  let direct: Redis | undefined;
+  replica.on('ready', () => {
+    const { remoteAddress, remotePort } = replica.stream as {
+      remoteAddress?: string;
+      remotePort?: number;
+    };
+    if (remoteAddress === undefined || remotePort === undefined) return;
+    if (address?.host === remoteAddress && address.port === remotePort) return;
+    address = { host: remoteAddress, port: remotePort };
+    direct?.disconnect();
+    direct = undefined;
+  });
+  const directClient = (to: { host: string; port: number }) => {
+    if (direct === undefined) {
+      direct = new Redis({
+        ...options,
+        sentinels: undefined,
+        name: undefined,
+        role: undefined,
+        host: to.host,
+        port: to.port,
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: 1,
+      });
+      direct.on('error', () => {});
+    }
+    return direct;
+  };
   return {
     primaryDown: () => primary.status !== 'ready',
-    get: (key) => replica.get(key),
+    get(key) {
+      if (replica.status === 'ready' || address === undefined) return replica.get(key);
+      return directClient(address).get(key);
+    },
     close() {
       replica.disconnect();
+      direct?.disconnect();
     },
   };
 }
