@@ -15,6 +15,8 @@ export {
   BOUNDED_REDIS_OPTIONS,
   createRedisClient,
 } from './redis-client.js';
+export type { RedisClient, ReplicaAckOptions } from './redis-replicas.js';
+export { ReplicaAckError } from './redis-replicas.js';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.js';
 export { RedisTokenStore, type RedisTokenStoreOptions } from './redis-token-store.js';
 export { safeReturnTo } from './return-to.js';

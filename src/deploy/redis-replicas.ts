@@ -87,7 +87,10 @@ export class ReplicaAck {
     if (!fresh && known !== undefined && Date.now() - known.at < REPLICA_COUNT_MAX_AGE_MS) {
       return known.count;
     }
-    const info = await (client as Redis).info('replication');
+    // INFO may be refused (an ACL without it) or fail with the connection: then the write
+    // goes ahead unwaited (and fails by itself if Redis is down); nothing is cached.
+    const info = await (client as Redis).info('replication').catch(() => undefined);
+    if (info === undefined) return 0;
     const count = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
     this.#known = { count, at: Date.now() };
     return count;
@@ -110,7 +113,10 @@ export interface ReplicaReader {
  * `role: 'slave'`. `undefined` for a single node: it has no replica to ask.
  */
 export async function replicaReader(client: RedisClient): Promise<ReplicaReader | undefined> {
-  if (client.isCluster) return clusterReplicaReader(client as Cluster);
+  if (client.isCluster) {
+    const { Redis } = await import('ioredis');
+    return clusterReplicaReader(client as Cluster, Redis);
+  }
   const primary = client as Redis;
   const options = primary.options;
   if (!options.sentinels?.length) return undefined;
@@ -163,9 +169,10 @@ export async function replicaReader(client: RedisClient): Promise<ReplicaReader 
   };
 }
 
-function clusterReplicaReader(cluster: Cluster): ReplicaReader {
+function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): ReplicaReader {
   // Connections of our own, to nodes the client has no ready connection to (see `get`).
   const own = new Map<string, Redis>();
+  let closed = false;
   // Node connections that are not ready, by "host:port". Empty while all is well, so that the
   // check on every read costs one size test.
   const down = new Set<string>();
@@ -213,22 +220,18 @@ function clusterReplicaReader(cluster: Cluster): ReplicaReader {
       });
     },
     close() {
+      closed = true;
       for (const connection of own.values()) connection.disconnect();
       own.clear();
     },
   };
 
   function direct(host: string, port: number): Redis {
+    if (closed) throw new Error('The replica reader is closed');
     const name = `${host}:${port}`;
     let connection = own.get(name);
     if (connection === undefined) {
-      // The Cluster's own Redis class and node options; READONLY, as the key may be a replica's.
-      const NodeClient = (cluster.nodes('all')[0]?.constructor ?? undefined) as
-        | (new (
-            options: object,
-          ) => Redis)
-        | undefined;
-      if (NodeClient === undefined) throw new Error('No cluster node');
+      // The Cluster's node options; READONLY, as the key may be a replica's.
       connection = new NodeClient({
         ...cluster.options.redisOptions,
         host,

@@ -114,6 +114,20 @@ describe('deploy mode on a cluster-mode Redis: one slot per command and script',
     assert.ok(keyed >= 12, `saw ${keyed} keyed commands`);
   });
 
+  it('refuses unsafe replicaAck and keyPrefix options at start', () => {
+    for (const bad of [
+      { replicaAck: { timeout: 2 } },
+      { replicaAck: { timeout: 1 }, storeTimeout: 0.5 },
+      { replicaAck: { replicas: -1 } },
+      { replicaAck: { replicas: 1.5 } },
+      { keyPrefix: '{authflow}:' },
+    ]) {
+      assert.throws(() => makeApp(dev(), { redis: cluster, ...bad }), {
+        code: 'invalid_configuration',
+      });
+    }
+  });
+
   it('puts the keys sameSlot() names in one slot, whatever the tag', async () => {
     assert.throws(() => sameSlot('authflow:', '', 'a'), TypeError);
     for (const tag of ['u1', 'user{x}', '%']) {
