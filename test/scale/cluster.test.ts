@@ -212,7 +212,7 @@ describe('a Redis Cluster failover under load', () => {
       answers.reads.filter((a) => a.at >= killedAt).length > 100,
       'reads ran during the failover',
     );
-    // The goal is 0 answers but 200. What is measured (docs/deploy.md): 0 in most runs, a few
+    // The goal is 0 answers but 200. What is measured (docs/deploy.md): 0 in some runs, a few
     // 503 (under 1 %) in some, at the instant the client switches to the promoted replica.
     for (const status of Object.keys(summary.reads)) {
       assert.ok(status === '200' || status === '503', `read answered ${status}`);
