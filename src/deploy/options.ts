@@ -42,9 +42,10 @@ export interface AuthAppOptions {
   /**
    * Session ends (logout, reauth) and token-set saves are acknowledged only once this many
    * replicas have them (Redis `WAIT`), so a failover never undoes a logout or loses a rotated
-   * refresh token. Default `{ replicas: 1, timeout: 0.5 }`; `replicas: 0` turns it off; a
-   * primary without replicas is not waited for. When they do not answer within `timeout`
-   * seconds (less than `storeTimeout`), the request answers 503 `store_unavailable`.
+   * refresh token. Default `{ replicas: 1, timeout: 0.5 }` (at most half of `storeTimeout`);
+   * `replicas: 0` turns it off; a primary without replicas is not waited for. When they do not
+   * answer within `timeout` seconds (less than `storeTimeout`), the request answers 503
+   * `store_unavailable`.
    */
   replicaAck?: { replicas?: number; timeout?: number };
   /** Prefix of every Redis key. Default `'authflow:'`. */
@@ -199,7 +200,8 @@ export function resolveOptions(options: AuthAppOptions): ResolvedOptions {
     fail('Option `redis` must be an ioredis client or a redis:// or rediss:// URL.');
   }
   const replicas = options.replicaAck?.replicas ?? 1;
-  const ackTimeout = options.replicaAck?.timeout ?? 0.5;
+  // By default well inside storeTimeout, so that a late replica gives a clear 503.
+  const ackTimeout = options.replicaAck?.timeout ?? Math.min(0.5, storeTimeout / 2);
   if (!Number.isSafeInteger(replicas) || replicas < 0) {
     fail('Option `replicaAck.replicas` must be an integer ≥ 0.');
   }
