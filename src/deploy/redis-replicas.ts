@@ -140,7 +140,9 @@ export async function replicaReader(client: RedisClient): Promise<ReplicaReader 
     direct?.disconnect();
     direct = undefined;
   });
+  let closed = false;
   const directClient = (to: { host: string; port: number }) => {
+    if (closed) throw new Error('The replica reader is closed');
     if (direct === undefined) {
       direct = new Redis({
         ...options,
@@ -157,12 +159,14 @@ export async function replicaReader(client: RedisClient): Promise<ReplicaReader 
     return direct;
   };
   return {
-    primaryDown: () => primary.status !== 'ready',
-    get(key) {
+    // 'wait': a lazyConnect client that has not sent anything yet, not a primary that is down.
+    primaryDown: () => primary.status !== 'ready' && primary.status !== 'wait',
+    async get(key) {
       if (replica.status === 'ready' || address === undefined) return replica.get(key);
       return directClient(address).get(key);
     },
     close() {
+      closed = true;
       replica.disconnect();
       direct?.disconnect();
     },
@@ -179,7 +183,7 @@ function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): Repli
   const watch = (node: Redis) => {
     const key = `${node.options.host}:${node.options.port}`;
     const update = () => {
-      if (node.status === 'ready') down.delete(key);
+      if (node.status === 'ready' || node.status === 'wait') down.delete(key);
       else down.add(key);
     };
     node.on('ready', update);
