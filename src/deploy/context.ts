@@ -4,6 +4,8 @@
  *
  * @module
  */
+import type { Redis } from 'ioredis';
+import { ConfigurationError } from '../errors.js';
 import { MemoryTokenStore } from '../stores/memory.js';
 import type { TokenStore } from '../stores/types.js';
 import { readCookieOnce, serializeCookie } from './cookies.js';
@@ -12,6 +14,7 @@ import { IdleTracker } from './idle.js';
 import { MemorySessionStore } from './memory-session-store.js';
 import type { ResolvedOptions } from './options.js';
 import { BOUNDED_REDIS_OPTIONS, createRedisClient, handleRedisErrors } from './redis-client.js';
+import { replicaReader } from './redis-replicas.js';
 import { RedisSessionStore } from './redis-session-store.js';
 import { RedisTokenStore } from './redis-token-store.js';
 import type { UserSession } from './session.js';
@@ -227,12 +230,16 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
     // queue): no extra timer per call. An app's client gets the storeTimeout deadline.
     const deadline = ownClient ? undefined : timeout;
     const keyPrefix = options.keyPrefix;
+    const replicaAck = options.replicaAck;
+    // While a primary is down, session reads go to its replica (authflow's session store only).
+    const replicas = options.sessionStore ? undefined : await replicaReader(client);
     const closeClient = async () => {
+      replicas?.close();
       if (ownClient) client.disconnect();
     };
     const tokens = guardTokenStore(
       options.tokenStore ??
-        new RedisTokenStore({ client, keyPrefix, ttlSeconds: options.sessionTtl }),
+        new RedisTokenStore({ client, keyPrefix, ttlSeconds: options.sessionTtl, replicaAck }),
       options.tokenStore ? timeout : deadline,
     );
     const index = guardSessionIndex(new RedisSessionIndex(client, keyPrefix), deadline);
@@ -240,7 +247,7 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
       const sessions = guardSessionStore(options.sessionStore, timeout);
       return { sessions, tokens, index, close: closeClient, readSession: guardedRead(sessions) };
     }
-    const store = new RedisSessionStore({ client, keyPrefix });
+    const store = new RedisSessionStore({ client, keyPrefix, replicaAck, replicaReader: replicas });
     const guarded = guardSessionStore(store, deadline);
     // Authflow's own client: one GET and one `then` per protected request. An app's client:
     // through the guard, which bounds the wait.
@@ -248,7 +255,13 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
     if (options.sessionCache === undefined) {
       return { sessions: guarded, tokens, index, close: closeClient, readSession: read };
     }
-    const cache = new SessionCache(client, keyPrefix, options.sessionCache);
+    if (client.isCluster) {
+      // Its subscriber would need a Cluster-aware reconnect and heartbeat, untested so far.
+      throw new ConfigurationError(
+        'Option `sessionCache` does not support a Redis Cluster client yet: leave it off (every request then reads Redis once).',
+      );
+    }
+    const cache = new SessionCache(client as Redis, keyPrefix, options.sessionCache);
     return {
       // Ending or changing a session drops this worker's copy at once; the store publishes
       // the invalidation for the other workers.

@@ -11,7 +11,13 @@ export type { AuthEnv, ProtectedHandler } from './hono.js';
 export type { DeployErrorCode } from './http.js';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './memory-session-store.js';
 export type { AuthAppOptions } from './options.js';
-export { BOUNDED_REDIS_OPTIONS, createRedisClient } from './redis-client.js';
+export {
+  BOUNDED_CLUSTER_OPTIONS,
+  BOUNDED_REDIS_OPTIONS,
+  createRedisClient,
+} from './redis-client.js';
+export type { RedisClient, ReplicaAckOptions } from './redis-replicas.js';
+export { ReplicaAckError } from './redis-replicas.js';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.js';
 export { RedisTokenStore, type RedisTokenStoreOptions } from './redis-token-store.js';
 export { safeReturnTo } from './return-to.js';

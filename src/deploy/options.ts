@@ -4,10 +4,11 @@
  *
  * @module
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { ConfigurationError } from '../errors.js';
 import type { OAuthProvider, UserInfo } from '../providers/types.js';
 import type { TokenStore } from '../stores/types.js';
+import { checkKeyPrefix } from './redis-keys.js';
 import { DEFAULT_ROLE_PERMISSIONS, type RolePermissions } from './roles.js';
 import type { SessionCacheOptions } from './session-cache.js';
 import type { SessionStore } from './session-store.js';
@@ -32,10 +33,22 @@ export interface AuthAppOptions {
   basePath?: string;
   /**
    * Redis for all server-side state (sessions, token sets, pending logins, rate limits, refresh
-   * locks), shared by every worker: an ioredis client or a `redis://` URL. Without it,
-   * everything lives in this process's memory.
+   * locks), shared by every worker: a `redis://` or `rediss://` URL, or an ioredis client: a
+   * `Redis` (one node, or `new Redis({ sentinels, name })` for Sentinel) or a `Cluster`. With
+   * Sentinel or Cluster, session reads fall back to a replica while a primary is down. See
+   * `docs/deploy.md`, "Scaling past one Redis". Without it, everything lives in this
+   * process's memory.
    */
-  redis?: Redis | string;
+  redis?: Redis | Cluster | string;
+  /**
+   * Session ends (logout, reauth) and token-set saves are acknowledged only once this many
+   * replicas have them (Redis `WAIT`), so a failover never undoes a logout or loses a rotated
+   * refresh token. Default `{ replicas: 1, timeout: 0.5 }` (at most half of `storeTimeout`);
+   * `replicas: 0` turns it off; a primary without replicas is not waited for. When they do not
+   * answer within `timeout` seconds (less than `storeTimeout`), the request answers 503
+   * `store_unavailable`.
+   */
+  replicaAck?: { replicas?: number; timeout?: number };
   /** Prefix of every Redis key. Default `'authflow:'`. */
   keyPrefix?: string;
   /** Session lifetime in seconds. Default 86400 (one day). */
@@ -118,7 +131,8 @@ export interface ResolvedOptions {
   secure: boolean;
   basePath: string;
   redirectUri: string;
-  redis: Redis | string | undefined;
+  redis: Redis | Cluster | string | undefined;
+  replicaAck: { replicas: number; timeoutMs: number };
   keyPrefix: string;
   sessionTtl: number;
   idleTimeout: number | undefined;
@@ -219,6 +233,16 @@ export function resolveOptions(options: AuthAppOptions): ResolvedOptions {
     fail('Option `redis` must be an ioredis client or a redis:// or rediss:// URL.');
   }
   const sessionCache = resolveSessionCache(options);
+  const replicas = options.replicaAck?.replicas ?? 1;
+  // By default well inside storeTimeout, so that a late replica gives a clear 503.
+  const ackTimeout = options.replicaAck?.timeout ?? Math.min(0.5, storeTimeout / 2);
+  if (!Number.isSafeInteger(replicas) || replicas < 0) {
+    fail('Option `replicaAck.replicas` must be an integer ≥ 0.');
+  }
+  positiveNumber(ackTimeout, 'replicaAck.timeout');
+  if (ackTimeout >= storeTimeout) {
+    fail('Option `replicaAck.timeout` must be shorter than `storeTimeout`.');
+  }
   const stringList = (value: unknown, name: string): string[] => {
     if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
       fail(`Option \`${name}\` must be an array of strings.`);
@@ -233,7 +257,8 @@ export function resolveOptions(options: AuthAppOptions): ResolvedOptions {
     basePath,
     redirectUri: `${base.origin}${basePath}/callback`,
     redis,
-    keyPrefix: options.keyPrefix ?? 'authflow:',
+    replicaAck: { replicas, timeoutMs: ackTimeout * 1000 },
+    keyPrefix: checkKeyPrefix(options.keyPrefix ?? 'authflow:'),
     sessionTtl,
     idleTimeout,
     cookieName,

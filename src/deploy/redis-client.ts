@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 
 /**
  * The client options authflow uses for a Redis URL: a command waits at most `commandTimeout`
@@ -20,6 +20,25 @@ export const BOUNDED_REDIS_OPTIONS: RedisOptions = {
   // Concurrent requests' commands go out in one write: far fewer syscalls under load.
   enableAutoPipelining: true,
   retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 1000),
+};
+
+/**
+ * Cluster options with the same bounds as {@link BOUNDED_REDIS_OPTIONS}, for
+ * `new Cluster(nodes, BOUNDED_CLUSTER_OPTIONS)`: no offline queue, and a command that meets a
+ * failing primary gives up after a few retries (~0.6 s), so that a session read goes on to
+ * the replica and a write answers 503 well within `storeTimeout`.
+ */
+export const BOUNDED_CLUSTER_OPTIONS: ClusterOptions = {
+  enableOfflineQueue: false,
+  enableAutoPipelining: true,
+  maxRedirections: 6,
+  retryDelayOnFailover: 100,
+  retryDelayOnClusterDown: 100,
+  redisOptions: {
+    connectTimeout: 2000,
+    commandTimeout: 1500,
+    maxRetriesPerRequest: 1,
+  },
 };
 
 /**
@@ -53,6 +72,6 @@ export async function createRedisClient(url: string, options: RedisOptions = {})
  * unhandled 'error' event that ends the process. Command failures still reject the command
  * (and become 503 answers); connection errors are expected while Redis is down.
  */
-export function handleRedisErrors(client: Redis): void {
+export function handleRedisErrors(client: Redis | Cluster): void {
   if (client.listenerCount('error') === 0) client.on('error', () => {});
 }

@@ -7,9 +7,16 @@
  *
  * @module
  */
-import type { Redis } from 'ioredis';
 import { nowSeconds } from '../tokens/token-set.js';
 import { randomId } from './crypto.js';
+import { type RedisKeys, redisKeys } from './redis-keys.js';
+import {
+  getWithFallback,
+  type RedisClient,
+  ReplicaAck,
+  type ReplicaAckOptions,
+  type ReplicaReader,
+} from './redis-replicas.js';
 import { parseUserSession, type UserSession } from './session.js';
 import { invalidationChannel } from './session-cache.js';
 import { type PendingLogin, parsePendingLogin, type SessionStore } from './session-store.js';
@@ -17,10 +24,17 @@ import { StoreUnavailableError } from './store-guard.js';
 
 /** Options of {@link RedisSessionStore}. */
 export interface RedisSessionStoreOptions {
-  /** The ioredis client. Give it bounded timeouts (see `docs/deploy.md`) and an `error` listener. */
-  client: Redis;
+  /**
+   * The ioredis client: a `Redis` (one node, or Sentinel-managed) or a `Cluster`. Give it
+   * bounded timeouts (see `docs/deploy.md`) and an `error` listener.
+   */
+  client: RedisClient;
   /** Prefix of every key. Default `'authflow:'`. */
   keyPrefix?: string;
+  /** How session ends wait for replicas (`WAIT`). Default: one replica, 500 ms, when there is one. */
+  replicaAck?: ReplicaAckOptions;
+  /** Where session reads go while the primary is down (see `replicaReader`). Default: nowhere. */
+  replicaReader?: ReplicaReader;
 }
 
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
@@ -46,14 +60,18 @@ const HIT = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EX
 
 /** Keeps sessions, pending logins, rate-limit counters and refresh locks in Redis. */
 export class RedisSessionStore implements SessionStore {
-  readonly #redis: Redis;
-  readonly #prefix: string;
+  readonly #redis: RedisClient;
+  readonly #keys: RedisKeys;
   readonly #channel: string;
+  readonly #ack: ReplicaAck;
+  readonly #replicas: ReplicaReader | undefined;
 
   constructor(options: RedisSessionStoreOptions) {
     this.#redis = options.client;
-    this.#prefix = options.keyPrefix ?? 'authflow:';
-    this.#channel = invalidationChannel(this.#prefix);
+    this.#keys = redisKeys(options.keyPrefix);
+    this.#channel = invalidationChannel(options.keyPrefix ?? 'authflow:');
+    this.#ack = new ReplicaAck(options.client, options.replicaAck);
+    this.#replicas = options.replicaReader;
   }
 
   get(sessionId: string): Promise<UserSession | undefined> {
@@ -61,12 +79,13 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /**
-   * The hot path behind every protected request: one `GET` and one `then`, which parses,
-   * checks that the session is the one asked for and live, and turns a Redis failure into
-   * StoreUnavailableError. Resolves `null` when there is no live session.
+   * The hot path behind every protected request: one `GET` (from a replica while the primary
+   * is down) and one `then`, which parses, checks that the session is the one asked for and
+   * live, and turns a Redis failure into StoreUnavailableError. Resolves `null` when there is
+   * no live session.
    */
   read(sessionId: string): Promise<UserSession | null> {
-    return this.#redis.get(`${this.#prefix}session:${sessionId}`).then(
+    return getWithFallback(this.#redis, this.#replicas, this.#keys.session(sessionId)).then(
       (text) => {
         const session = text === null ? undefined : parseUserSession(parseJson(text));
         return session !== undefined &&
@@ -88,7 +107,7 @@ export class RedisSessionStore implements SessionStore {
     await this.#redis.eval(
       SET_SESSION,
       1,
-      `${this.#prefix}session:${session.sessionId}`,
+      this.#keys.session(session.sessionId),
       JSON.stringify(session),
       String(ttl),
       this.#channel,
@@ -98,16 +117,14 @@ export class RedisSessionStore implements SessionStore {
 
   /**
    * Ends a session: deletes it and tells every worker's session cache to drop it, in one
-   * atomic script. Every way a session ends (logout, refresh failure, a new login replacing
-   * it, and whatever comes later) goes through here.
+   * atomic script, acknowledged once a replica has it too (a failover never brings an ended
+   * session back). Every way a session ends (logout, refresh failure, a new login replacing
+   * it, back-channel logout, sign-out everywhere, idle timeout) goes through here.
    */
   async delete(sessionId: string): Promise<boolean> {
-    const deleted = await this.#redis.eval(
-      DELETE_SESSION,
-      1,
-      `${this.#prefix}session:${sessionId}`,
-      this.#channel,
-      sessionId,
+    const key = this.#keys.session(sessionId);
+    const deleted = await this.#ack.write(key, (pipeline) =>
+      pipeline.eval(DELETE_SESSION, 1, key, this.#channel, sessionId),
     );
     return Number(deleted) > 0;
   }
@@ -117,7 +134,7 @@ export class RedisSessionStore implements SessionStore {
     if (ttl <= 0) return false;
     // XX: never brings back a session that ended meanwhile (signed out on another worker).
     const ok = await this.#redis.set(
-      `${this.#prefix}session:${session.sessionId}`,
+      this.#keys.session(session.sessionId),
       JSON.stringify(session),
       'EX',
       ttl,
@@ -128,7 +145,7 @@ export class RedisSessionStore implements SessionStore {
 
   async putPendingLogin(login: PendingLogin, ttlSeconds: number): Promise<void> {
     await this.#redis.set(
-      `${this.#prefix}pending:${login.state}`,
+      this.#keys.pendingLogin(login.state),
       JSON.stringify(login),
       'EX',
       ttlSeconds,
@@ -142,7 +159,7 @@ export class RedisSessionStore implements SessionStore {
     const result = await this.#redis.eval(
       TAKE_PENDING,
       1,
-      `${this.#prefix}pending:${state}`,
+      this.#keys.pendingLogin(state),
       bindingHash,
     );
     if (result === 0) return 'unbound';
@@ -150,14 +167,12 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async hit(key: string, windowSeconds: number): Promise<number> {
-    return Number(
-      await this.#redis.eval(HIT, 1, `${this.#prefix}rate:${key}`, String(windowSeconds)),
-    );
+    return Number(await this.#redis.eval(HIT, 1, this.#keys.rate(key), String(windowSeconds)));
   }
 
   async acquireLock(key: string, ttlMs: number): Promise<string | undefined> {
     const token = randomId(16);
-    const ok = await this.#redis.set(`${this.#prefix}lock:${key}`, token, 'PX', ttlMs, 'NX');
+    const ok = await this.#redis.set(this.#keys.lock(key), token, 'PX', ttlMs, 'NX');
     return ok === 'OK' ? token : undefined;
   }
 
@@ -165,7 +180,7 @@ export class RedisSessionStore implements SessionStore {
     const renewed = await this.#redis.eval(
       RENEW_LOCK,
       1,
-      `${this.#prefix}lock:${key}`,
+      this.#keys.lock(key),
       token,
       String(Math.ceil(ttlMs)),
     );
@@ -173,11 +188,11 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async releaseLock(key: string, token: string): Promise<void> {
-    await this.#redis.eval(RELEASE_LOCK, 1, `${this.#prefix}lock:${key}`, token);
+    await this.#redis.eval(RELEASE_LOCK, 1, this.#keys.lock(key), token);
   }
 
   async isLocked(key: string): Promise<boolean> {
-    return (await this.#redis.exists(`${this.#prefix}lock:${key}`)) > 0;
+    return (await this.#redis.exists(this.#keys.lock(key))) > 0;
   }
 }
 

@@ -6,20 +6,30 @@
  *
  * @module
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { TokenError } from '../errors.js';
 import type { TokenStore } from '../stores/types.js';
 import { type OAuthTokenSet, parseTokenSet } from '../tokens/token-set.js';
+import { fromKeyPart, type RedisKeys, redisKeys } from './redis-keys.js';
+import { type RedisClient, ReplicaAck, type ReplicaAckOptions } from './redis-replicas.js';
 import { parseJson } from './redis-session-store.js';
 
 /** Options of {@link RedisTokenStore}. */
 export interface RedisTokenStoreOptions {
-  /** The ioredis client. Give it bounded timeouts and an `error` listener. */
-  client: Redis;
+  /**
+   * The ioredis client: a `Redis` (one node, or Sentinel-managed) or a `Cluster`. Give it
+   * bounded timeouts and an `error` listener.
+   */
+  client: RedisClient;
   /** Prefix of every key; token sets live under `${keyPrefix}tokens:${key}`. Default `'authflow:'`. */
   keyPrefix?: string;
   /** Lifetime of a token set from its first save, in seconds. Default: no expiry. */
   ttlSeconds?: number;
+  /**
+   * How saves and deletes wait for replicas (`WAIT`), so that a failover never brings back a
+   * refresh token the provider has already rotated. Default: one replica, 500 ms, when there is one.
+   */
+  replicaAck?: ReplicaAckOptions;
 }
 
 // Keeps the remaining TTL of an existing key (so a refresh does not extend the set's life),
@@ -31,46 +41,62 @@ return redis.call('SET', KEYS[1], ARGV[1])`;
 
 /** Keeps token sets in Redis as JSON strings. */
 export class RedisTokenStore implements TokenStore {
-  readonly #redis: Redis;
-  readonly #prefix: string;
+  readonly #redis: RedisClient;
+  readonly #keys: RedisKeys;
   readonly #ttl: number;
+  readonly #ack: ReplicaAck;
 
   constructor(options: RedisTokenStoreOptions) {
     this.#redis = options.client;
-    this.#prefix = `${options.keyPrefix ?? 'authflow:'}tokens:`;
+    this.#keys = redisKeys(options.keyPrefix);
     this.#ttl = options.ttlSeconds ?? 0;
+    this.#ack = new ReplicaAck(options.client, options.replicaAck);
   }
 
+  /** Acknowledged once a replica has it too (see `replicaAck`). */
   async save(key: string, tokens: OAuthTokenSet): Promise<void> {
+    const name = this.#keys.tokens(key);
     await this.#run(() =>
-      this.#redis.eval(SAVE, 1, this.#prefix + key, JSON.stringify(tokens), String(this.#ttl)),
+      this.#ack.write(name, (pipeline) =>
+        pipeline.eval(SAVE, 1, name, JSON.stringify(tokens), String(this.#ttl)),
+      ),
     );
   }
 
   async load(key: string): Promise<OAuthTokenSet | undefined> {
-    const text = await this.#run(() => this.#redis.get(this.#prefix + key));
+    const text = await this.#run(() => this.#redis.get(this.#keys.tokens(key)));
     return text === null ? undefined : parseTokenSet(parseJson(text));
   }
 
+  /** Acknowledged once a replica has it too (see `replicaAck`). */
   async delete(key: string): Promise<boolean> {
-    return (await this.#run(() => this.#redis.del(this.#prefix + key))) > 0;
+    const name = this.#keys.tokens(key);
+    const deleted = await this.#run(() => this.#ack.write(name, (pipeline) => pipeline.del(name)));
+    return Number(deleted) > 0;
   }
 
   async exists(key: string): Promise<boolean> {
-    return (await this.#run(() => this.#redis.exists(this.#prefix + key))) > 0;
+    return (await this.#run(() => this.#redis.exists(this.#keys.tokens(key)))) > 0;
   }
 
+  /** Every stored key. On a Cluster, every primary is scanned. */
   async listKeys(): Promise<string[]> {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.#run(() =>
-        this.#redis.scan(cursor, 'MATCH', `${escapeGlob(this.#prefix)}*`, 'COUNT', 200),
-      );
-      cursor = next;
-      for (const key of batch) keys.push(key.slice(this.#prefix.length));
-    } while (cursor !== '0');
-    return keys;
+    const prefix = this.#keys.tokensPrefix;
+    const nodes = this.#redis.isCluster
+      ? (this.#redis as Cluster).nodes('master')
+      : [this.#redis as Redis];
+    const keys = new Set<string>();
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await this.#run(() =>
+          node.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 200),
+        );
+        cursor = next;
+        for (const key of batch) keys.add(fromKeyPart(key.slice(prefix.length)));
+      } while (cursor !== '0');
+    }
+    return [...keys];
   }
 
   async #run<T>(operation: () => Promise<T>): Promise<T> {

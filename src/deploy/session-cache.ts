@@ -8,6 +8,7 @@
  * @module
  */
 import type { Redis } from 'ioredis';
+import { redisKeys } from './redis-keys.js';
 import { deepFreeze, type UserSession } from './session.js';
 
 /** Options of the session cache (`sessionCache` of `createAuthApp`). */
@@ -37,7 +38,7 @@ interface Entry {
 
 /** The invalidation channel of the sessions under `keyPrefix`. */
 export function invalidationChannel(keyPrefix: string): string {
-  return `${keyPrefix}session-invalidate`;
+  return redisKeys(keyPrefix).sessionInvalidateChannel;
 }
 
 /**

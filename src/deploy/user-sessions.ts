@@ -9,11 +9,12 @@
  *
  * @module
  */
-import type { Redis } from 'ioredis';
 import { decodeJwt } from 'jose';
 import { nowSeconds, type OAuthTokenSet } from '../tokens/token-set.js';
 import type { AuthContext } from './context.js';
 import { isIdle } from './idle.js';
+import { type RedisKeys, redisKeys } from './redis-keys.js';
+import type { RedisClient } from './redis-replicas.js';
 import type { UserSession } from './session.js';
 import { bounded } from './store-guard.js';
 
@@ -102,19 +103,19 @@ return 1`;
 
 /** The index in Redis (`<keyPrefix>index:<key>`, a sorted set), shared by every worker. */
 export class RedisSessionIndex implements SessionIndex {
-  readonly #redis: Redis;
-  readonly #prefix: string;
+  readonly #redis: RedisClient;
+  readonly #keys: RedisKeys;
 
-  constructor(client: Redis, keyPrefix: string) {
+  constructor(client: RedisClient, keyPrefix: string) {
     this.#redis = client;
-    this.#prefix = `${keyPrefix}index:`;
+    this.#keys = redisKeys(keyPrefix);
   }
 
   async add(key: string, sessionId: string, expiresAt: number): Promise<void> {
     await this.#redis.eval(
       ADD,
       1,
-      this.#prefix + key,
+      this.#keys.index(key),
       String(expiresAt),
       sessionId,
       String(nowSeconds()),
@@ -122,11 +123,11 @@ export class RedisSessionIndex implements SessionIndex {
   }
 
   async list(key: string): Promise<string[]> {
-    return this.#redis.zrangebyscore(this.#prefix + key, `(${nowSeconds()}`, '+inf');
+    return this.#redis.zrangebyscore(this.#keys.index(key), `(${nowSeconds()}`, '+inf');
   }
 
   async remove(key: string, sessionIds: readonly string[]): Promise<void> {
-    if (sessionIds.length > 0) await this.#redis.zrem(this.#prefix + key, ...sessionIds);
+    if (sessionIds.length > 0) await this.#redis.zrem(this.#keys.index(key), ...sessionIds);
   }
 }
 

@@ -1,0 +1,312 @@
+/**
+ * What deploy mode does with Redis replicas: writes that must survive a failover wait until a
+ * replica has them (`WAIT`), and session reads go to a replica while the primary is down.
+ * Works the same for a single primary with replicas, Sentinel, and Cluster (per slot).
+ *
+ * @module
+ */
+import calculateSlot from 'cluster-key-slot';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+
+/** A client authflow accepts: a single node or Sentinel-managed `Redis`, or a `Cluster`. */
+export type RedisClient = Redis | Cluster;
+
+/** Options of the replica acknowledgement of session ends and token-set saves. */
+export interface ReplicaAckOptions {
+  /**
+   * How many replicas must have the write before it is acknowledged. Default 1; 0 turns the
+   * wait off. Capped by how many replicas the key's primary has: with none, there is no wait.
+   */
+  replicas?: number;
+  /**
+   * Milliseconds to wait for them. Default 500. When they do not answer in time the write stays
+   * on the primary (it replicates later) but is not acknowledged: the call rejects with
+   * {@link ReplicaAckError}, and deploy mode answers 503 `store_unavailable`.
+   */
+  timeoutMs?: number;
+}
+
+/** The replicas did not acknowledge a write in time. */
+export class ReplicaAckError extends Error {
+  constructor(acked: number, wanted: number) {
+    super(`Only ${acked} of ${wanted} Redis replicas acknowledged the write in time.`);
+    this.name = 'ReplicaAckError';
+  }
+}
+
+/** A primary's replica count is asked again after this long (`INFO replication`). */
+const REPLICA_COUNT_MAX_AGE_MS = 5000;
+
+/**
+ * Sends one-key writes followed, in the same pipeline (so on the same connection and node),
+ * by `WAIT replicas timeout`.
+ */
+export class ReplicaAck {
+  readonly #client: RedisClient;
+  readonly #replicas: number;
+  readonly #timeoutMs: number;
+  #known: { count: number; at: number } | undefined;
+
+  constructor(client: RedisClient, options: ReplicaAckOptions = {}) {
+    this.#client = client;
+    this.#replicas = options.replicas ?? 1;
+    this.#timeoutMs = options.timeoutMs ?? 500;
+  }
+
+  /**
+   * Runs the commands `add` puts on a pipeline (all on `key`), then waits for the replicas.
+   * Resolves the first command's reply; rejects with its error, or with ReplicaAckError.
+   */
+  async write(key: string, add: (pipeline: ChainableCommander) => void): Promise<unknown> {
+    const wanted = this.#replicas === 0 ? 0 : Math.min(this.#replicas, await this.#count(key));
+    const pipeline = this.#client.pipeline();
+    add(pipeline);
+    if (wanted > 0) pipeline.wait(wanted, this.#timeoutMs);
+    const results = (await pipeline.exec()) ?? [];
+    for (const [error] of results) if (error) throw error;
+    if (wanted > 0) {
+      const acked = Number(results.at(-1)?.[1]);
+      // A primary that lost its replicas meanwhile (e.g. a replica was promoted away) has none
+      // to wait for: the write is as durable as it can be.
+      if (acked < wanted && (await this.#count(key, true)) > 0) {
+        throw new ReplicaAckError(acked, wanted);
+      }
+    }
+    return results[0]?.[1];
+  }
+
+  /** How many replicas the primary of `key` has. */
+  async #count(key: string, fresh = false): Promise<number> {
+    const client = this.#client;
+    if (client.isCluster) {
+      // The client's slot table (from CLUSTER SLOTS, which leaves out failed replicas).
+      const nodes = (client as Cluster).slots[calculateSlot(key)];
+      return nodes === undefined ? 0 : nodes.length - 1;
+    }
+    const known = this.#known;
+    if (!fresh && known !== undefined && Date.now() - known.at < REPLICA_COUNT_MAX_AGE_MS) {
+      return known.count;
+    }
+    // INFO may be refused (an ACL without it) or fail with the connection: then the write
+    // goes ahead unwaited (and fails by itself if Redis is down); nothing is cached.
+    const info = await (client as Redis).info('replication').catch(() => undefined);
+    if (info === undefined) return 0;
+    const count = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
+    this.#known = { count, at: Date.now() };
+    return count;
+  }
+}
+
+/** Reads a key from a replica of its primary. */
+export interface ReplicaReader {
+  /** Whether the primary of `key` is known to be down (its connection is not ready). */
+  primaryDown(key: string): boolean;
+  /** `GET key` on a replica; rejects when none answers. */
+  get(key: string): Promise<string | null>;
+  /** Closes what the reader opened itself. */
+  close(): void;
+}
+
+/**
+ * A reader for `client`'s replicas: a Cluster's own replica connections (opened `READONLY`),
+ * or, for a Sentinel-managed client, a second client with the same options and
+ * `role: 'slave'`. `undefined` for a single node: it has no replica to ask.
+ */
+export async function replicaReader(client: RedisClient): Promise<ReplicaReader | undefined> {
+  if (client.isCluster) {
+    const { Redis } = await import('ioredis');
+    return clusterReplicaReader(client as Cluster, Redis);
+  }
+  const primary = client as Redis;
+  const options = primary.options;
+  if (!options.sentinels?.length) return undefined;
+  const { Redis } = await import('ioredis');
+  // Connected now, so that it is ready the moment the primary goes down.
+  const replica = new Redis({ ...options, role: 'slave', lazyConnect: false });
+  replica.on('error', () => {});
+  // When Sentinel promotes the replica it drops its clients, and the sentinels then list no
+  // replica to reconnect to: until the primary's client finds the new primary, read from the
+  // promoted node at the address the replica client last used, over a direct connection.
+  let address: { host: string; port: number } | undefined;
+  let direct: Redis | undefined;
+  replica.on('ready', () => {
+    const { remoteAddress, remotePort } = replica.stream as {
+      remoteAddress?: string;
+      remotePort?: number;
+    };
+    if (remoteAddress === undefined || remotePort === undefined) return;
+    if (address?.host === remoteAddress && address.port === remotePort) return;
+    address = { host: remoteAddress, port: remotePort };
+    direct?.disconnect();
+    direct = undefined;
+  });
+  let closed = false;
+  const directClient = (to: { host: string; port: number }) => {
+    if (closed) throw new Error('The replica reader is closed');
+    if (direct === undefined) {
+      direct = new Redis({
+        ...options,
+        sentinels: undefined,
+        name: undefined,
+        role: undefined,
+        host: to.host,
+        port: to.port,
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: 1,
+      });
+      direct.on('error', () => {});
+    }
+    return direct;
+  };
+  return {
+    // 'wait': a lazyConnect client that has not sent anything yet, not a primary that is down.
+    primaryDown: () => primary.status !== 'ready' && primary.status !== 'wait',
+    async get(key) {
+      if (replica.status === 'ready' || address === undefined) return replica.get(key);
+      return directClient(address).get(key);
+    },
+    close() {
+      closed = true;
+      replica.disconnect();
+      direct?.disconnect();
+    },
+  };
+}
+
+function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): ReplicaReader {
+  // Connections of our own, to nodes the client has no ready connection to (see `get`).
+  const own = new Map<string, Redis>();
+  let closed = false;
+  // Node connections that are not ready, by "host:port". Empty while all is well, so that the
+  // check on every read costs one size test.
+  const down = new Set<string>();
+  const watch = (node: Redis) => {
+    const key = `${node.options.host}:${node.options.port}`;
+    const update = () => {
+      if (node.status === 'ready' || node.status === 'wait') down.delete(key);
+      else down.add(key);
+    };
+    node.on('ready', update);
+    node.on('close', update);
+    node.on('end', () => down.delete(key));
+    update();
+    // The Cluster client connects to a replica only when a command first goes there: too late
+    // once its primary is gone and no offline queue lets the command wait.
+    if (node.status === 'wait') node.connect().catch(() => {});
+  };
+  for (const node of cluster.nodes('all')) watch(node);
+  cluster.on('+node', watch);
+  cluster.on('-node', (node: Redis) => down.delete(`${node.options.host}:${node.options.port}`));
+  return {
+    primaryDown(key) {
+      if (down.size === 0) return false;
+      const primary = cluster.slots[calculateSlot(key)]?.[0];
+      return primary !== undefined && down.has(primary);
+    },
+    get(key) {
+      const [primary, ...replicas] = cluster.slots[calculateSlot(key)] ?? [];
+      const ready = cluster.nodes('all').filter((node) => node.status === 'ready');
+      const name = (node: Redis) => `${node.options.host}:${node.options.port}`;
+      let nodes = ready.filter((node) => replicas.includes(name(node)));
+      // The client's slot table can lag behind a failover (the replica already promoted, or
+      // dropped from the table): then any live node but the old primary may hold the key, and
+      // the others answer MOVED.
+      if (nodes.length === 0) nodes = ready.filter((node) => name(node) !== primary);
+      if (nodes.length === 0) return Promise.reject(new Error('No replica for this key'));
+      return Promise.any(nodes.map((node) => node.get(key))).catch((error: AggregateError) => {
+        // Every node said MOVED to a node the client has no ready connection to yet (a replica
+        // just promoted): ask that node on a connection of our own.
+        const moved = error.errors
+          .map((cause) => /^MOVED \d+ (\S+):(\d+)$/.exec(String((cause as Error)?.message)))
+          .find((match) => match !== null);
+        if (!moved) throw error;
+        return direct(moved[1] as string, Number(moved[2])).get(key);
+      });
+    },
+    close() {
+      closed = true;
+      for (const connection of own.values()) connection.disconnect();
+      own.clear();
+    },
+  };
+
+  function direct(host: string, port: number): Redis {
+    if (closed) throw new Error('The replica reader is closed');
+    const name = `${host}:${port}`;
+    let connection = own.get(name);
+    if (connection === undefined) {
+      // The Cluster's node options; READONLY, as the key may be a replica's.
+      connection = new NodeClient({
+        ...cluster.options.redisOptions,
+        host,
+        port,
+        readOnly: true,
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: 1,
+      });
+      connection.on('error', () => {});
+      own.set(name, connection);
+    }
+    return connection;
+  }
+}
+
+/** A session read that the primary has not answered after this long also goes to a replica. */
+const HEDGE_AFTER_MS = 250;
+
+/**
+ * `GET key` on the primary; on a replica instead while the primary is known to be down, and
+ * also on a replica when the primary fails or has not answered within 250 ms (commands in
+ * flight when a primary dies can be retried by the client for seconds). A value from either
+ * wins; a replica's "no such key" counts only once the primary has failed, since a replica may
+ * miss a session created an instant ago. A replica never shows a session whose end was
+ * acknowledged (see {@link ReplicaAck}).
+ */
+export function getWithFallback(
+  client: RedisClient,
+  reader: ReplicaReader | undefined,
+  key: string,
+): Promise<string | null> {
+  if (reader === undefined) return client.get(key);
+  if (reader.primaryDown(key)) return reader.get(key).catch(() => client.get(key));
+  return new Promise((resolve, reject) => {
+    let done = false;
+    let primaryError: unknown;
+    let replica: 'unasked' | 'pending' | 'missing' | 'failed' = 'unasked';
+    const finish = (value: string | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(value);
+    };
+    // No replica may mean one was just promoted: then the primary answers again.
+    const retryPrimary = () =>
+      client.get(key).then(finish, () => {
+        if (!done) {
+          done = true;
+          reject(primaryError);
+        }
+      });
+    const askReplica = () => {
+      if (replica !== 'unasked' || done) return;
+      replica = 'pending';
+      reader.get(key).then(
+        (value) => {
+          if (value !== null || primaryError !== undefined) finish(value);
+          else replica = 'missing';
+        },
+        () => {
+          replica = 'failed';
+          if (primaryError !== undefined) retryPrimary();
+        },
+      );
+    };
+    const timer = setTimeout(askReplica, HEDGE_AFTER_MS);
+    client.get(key).then(finish, (error: unknown) => {
+      primaryError = error ?? new Error('Redis read failed');
+      if (replica === 'unasked') askReplica();
+      else if (replica === 'missing') finish(null);
+      else if (replica === 'failed') retryPrimary();
+    });
+  });
+}

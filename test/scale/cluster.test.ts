@@ -1,0 +1,233 @@
+// Deploy mode on a real Redis Cluster (3 primaries + 3 replicas on 127.0.0.1): Cluster
+// clients accepted as they are, token sets listed across every primary, session ends and
+// rotated token sets that survive a primary's crash, and a failover under load.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import calculateSlot from 'cluster-key-slot';
+import { Cluster } from 'ioredis';
+import { type AuthApp, BOUNDED_CLUSTER_OPTIONS, RedisTokenStore } from '../../src/deploy/index.js';
+import { BASE_URL, Browser, makeApp, useDevProvider } from '../deploy/support/fixtures.js';
+import { protectedSite, report, startLoad } from './support/load.js';
+import { type TestCluster, useCluster, waitFor } from './support/topology.js';
+
+/** The session id behind a browser's session cookie. */
+function sessionIdOf(browser: Browser): string {
+  const cookie = browser.sessionCookie();
+  assert.ok(cookie, 'signed in');
+  return cookie.slice(0, cookie.lastIndexOf('.'));
+}
+
+function useClusterApps(cluster: () => TestCluster) {
+  const dev = useDevProvider();
+  const clients: Cluster[] = [];
+  const apps: AuthApp[] = [];
+  after(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    for (const client of clients) client.disconnect();
+  });
+  const connect = async () => {
+    const client = new Cluster(cluster().startupNodes, BOUNDED_CLUSTER_OPTIONS);
+    client.on('error', () => {});
+    clients.push(client);
+    await new Promise((resolve) => client.once('ready', resolve));
+    return client;
+  };
+  const app = async () => {
+    // The option's type takes a Cluster as it is.
+    const auth = makeApp(dev(), {
+      redis: await connect(),
+      loginRateLimit: { max: 100_000, windowSeconds: 60 },
+    });
+    apps.push(auth);
+    return auth;
+  };
+  return { dev, connect, app };
+}
+
+describe('deploy mode on a Redis Cluster', () => {
+  const cluster = useCluster();
+  const { connect, app } = useClusterApps(cluster);
+
+  it('shares logins, sessions and logout between workers with their own Cluster clients', async () => {
+    const one = await app();
+    const two = await app();
+    const browser = new Browser();
+    const { response } = await browser.signIn(one, 'alice', { finishAt: two });
+    assert.equal(response.status, 302);
+    assert.equal((await browser.status(one)).userId, 'alice');
+    assert.equal((await browser.status(two)).userId, 'alice');
+    assert.equal((await browser.post(two, '/auth/logout')).status, 200);
+    assert.deepEqual(await browser.status(one), { authenticated: false });
+  });
+
+  it('lists the token sets of every primary', async () => {
+    const client = await connect();
+    const store = new RedisTokenStore({ client, keyPrefix: 'list-test:' });
+    const keys = Array.from({ length: 40 }, (_, i) => `user-${i}`);
+    keys.push('braced{tag}');
+    for (const key of keys) {
+      await store.save(key, { accessToken: 'a', tokenType: 'Bearer', issuedAt: 1 });
+    }
+    assert.deepEqual((await store.listKeys()).sort(), [...keys].sort());
+    const holding = await Promise.all(
+      client.nodes('master').map(async (node) => (await node.keys('list-test:*')).length),
+    );
+    assert.ok(holding.filter((count) => count > 0).length >= 2, 'spread over several primaries');
+    for (const key of keys) await store.delete(key);
+    assert.deepEqual(await store.listKeys(), []);
+  });
+
+  it('acknowledges a logout only once a replica has it', async () => {
+    const site = protectedSite(await app());
+    const browser = new Browser();
+    await browser.signIn(site, 'carol');
+    const slot = calculateSlot(`authflow:session:${sessionIdOf(browser)}`);
+    const [replica] = await cluster().replicasOf(slot);
+    assert.ok(replica, 'the primary has a replica');
+    replica.pause();
+    try {
+      const answer = await browser.post(site, '/auth/logout');
+      assert.equal(answer.status, 503, 'not acknowledged while no replica can confirm it');
+      assert.equal((await answer.json()).error, 'store_unavailable');
+    } finally {
+      replica.resume();
+    }
+    await waitFor('the logout to go through', async () => {
+      return (await browser.post(site, '/auth/logout')).status === 200;
+    });
+    assert.equal((await browser.call(site, '/api/me')).status, 401);
+  });
+
+  it('keeps a logout and a rotated refresh token through the crash of their primary', async () => {
+    const one = await app();
+    const two = await app();
+    const admin = await connect();
+    // Two users whose session (A, to log out) and token set (B, to refresh) share a primary.
+    const browsers: Browser[] = [];
+    let pair: [Browser, Browser] | undefined;
+    for (let i = 0; i < 12 && pair === undefined; i++) {
+      const browser = new Browser(BASE_URL, `10.0.1.${i}`);
+      await browser.signIn(one, `user${i}`);
+      browsers.push(browser);
+      for (const a of browsers) {
+        for (const b of browsers) {
+          if (a === b) continue;
+          const sessionSlot = calculateSlot(`authflow:session:${sessionIdOf(a)}`);
+          const tokensSlot = calculateSlot(`authflow:tokens:${sessionIdOf(b)}`);
+          const [pa, pb] = await Promise.all([
+            cluster().primaryOf(sessionSlot),
+            cluster().primaryOf(tokensSlot),
+          ]);
+          if (pa === pb && (await cluster().replicasOf(sessionSlot)).length > 0) pair = [a, b];
+        }
+      }
+    }
+    assert.ok(pair, 'found two sessions on one primary');
+    const [a, b] = pair;
+    const idA = sessionIdOf(a);
+    const idB = sessionIdOf(b);
+    const cookieA = a.sessionCookie() as string;
+    const slot = calculateSlot(`authflow:session:${idA}`);
+    const victim = await cluster().primaryOf(slot);
+    const refreshTokenOf = async (id: string) =>
+      JSON.parse((await admin.get(`authflow:tokens:${id}`)) ?? '{}').refreshToken as string;
+    const before = await refreshTokenOf(idB);
+
+    const [logout, refresh] = await Promise.all([
+      a.post(one, '/auth/logout'),
+      b.post(two, '/auth/refresh'),
+    ]);
+    assert.equal(logout.status, 200);
+    assert.equal(refresh.status, 200);
+    await victim.kill();
+    await cluster().waitForPromotion(victim, slot);
+
+    const fresh = await connect();
+    await waitFor('the new primary to answer', async () => (await fresh.get('x')) === null);
+    assert.equal(await fresh.exists(`authflow:session:${idA}`), 0, 'the session stays ended');
+    const after = await refreshTokenOf(idB).catch(() => undefined);
+    assert.ok(after !== undefined && after !== before, 'the rotated refresh token survived');
+    const stale = await two.fetch(
+      new Request(`${BASE_URL}/auth/status`, {
+        headers: { cookie: `authflow_session=${cookieA}` },
+      }),
+    );
+    assert.deepEqual(await stale.json(), { authenticated: false });
+    let next = 0;
+    await waitFor('the next refresh', async () => {
+      next = (await b.post(one, '/auth/refresh')).status;
+      return next !== 503;
+    });
+    assert.equal(next, 200, 'the next refresh works with the stored token');
+  });
+});
+
+describe('a Redis Cluster failover under load', () => {
+  const cluster = useCluster();
+  const { app } = useClusterApps(cluster);
+
+  it('keeps protected pages answering 200 while a primary is down; writes answer 503 until promotion', async () => {
+    const sites = [protectedSite(await app()), protectedSite(await app())];
+    const browsers = Array.from({ length: 30 }, (_, i) => new Browser(BASE_URL, `10.0.2.${i}`));
+    for (const [i, browser] of browsers.entries()) {
+      await browser.signIn(sites[i % 2] as (typeof sites)[0], `user${i}`);
+    }
+    // The primary holding most sessions, and one slot of it.
+    const held = new Map<TestCluster['nodes'][number], { count: number; slot: number }>();
+    for (const browser of browsers) {
+      const slot = calculateSlot(`authflow:session:${sessionIdOf(browser)}`);
+      const owner = await cluster().primaryOf(slot);
+      held.set(owner, { count: (held.get(owner)?.count ?? 0) + 1, slot });
+    }
+    const [victim, { count, slot }] = [...held].sort((x, y) => y[1].count - x[1].count)[0] as [
+      TestCluster['nodes'][number],
+      { count: number; slot: number },
+    ];
+    const load = startLoad({
+      reads: browsers.map(
+        (browser, i) => async () =>
+          (await browser.call(sites[i % 2] as (typeof sites)[0], '/api/me')).status,
+      ),
+      writes: Array.from({ length: 4 }, (_, i) => async () => {
+        const visitor = new Browser(BASE_URL, `10.0.3.${i}`);
+        return (await visitor.call(sites[i % 2] as (typeof sites)[0], '/auth/login')).status;
+      }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const killedAt = Date.now();
+    await victim.kill();
+    await cluster().waitForPromotion(victim, slot);
+    const promotedAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const answers = await load.stop();
+    const summary = report(
+      `cluster, ${count}/30 sessions on the crashed primary`,
+      killedAt,
+      promotedAt,
+      answers,
+      (s) => s === 302,
+    );
+
+    assert.ok(
+      answers.reads.filter((a) => a.at >= killedAt).length > 100,
+      'reads ran during the failover',
+    );
+    // The goal is 0 answers but 200. What is measured (docs/deploy.md): 0 in some runs, a few
+    // 503 (under 1 %) in some, at the instant the client switches to the promoted replica.
+    for (const status of Object.keys(summary.reads)) {
+      assert.ok(status === '200' || status === '503', `read answered ${status}`);
+    }
+    assert.ok(
+      (summary.reads[503] ?? 0) * 100 < (summary.reads[200] ?? 0),
+      'under 1 % of reads failed',
+    );
+    for (const status of Object.keys(summary.writes)) {
+      assert.ok(status === '302' || status === '503', `write answered ${status}`);
+    }
+    const tail = answers.writes.filter((a) => a.at >= promotedAt + 2000);
+    assert.ok(tail.length > 0 && tail.every((a) => a.status === 302), 'writes recovered');
+    for (const [i, browser] of browsers.entries()) {
+      assert.equal((await browser.call(sites[i % 2] as (typeof sites)[0], '/api/me')).status, 200);
+    }
+  });
+});
