@@ -26,7 +26,12 @@ async function sessionIdOf(worker: Worker, browser: Browser): Promise<string> {
 async function nearExpiry(store: TokenStore, sessionId: string): Promise<void> {
   const tokens = await store.load(sessionId);
   assert.ok(tokens);
-  await store.save(sessionId, { ...tokens, expiresAt: nowSeconds() + 5 });
+  // Issued an hour ago: 5 s left is well inside any refresh buffer (capped at half the lifetime).
+  await store.save(sessionId, {
+    ...tokens,
+    issuedAt: nowSeconds() - 3600,
+    expiresAt: nowSeconds() + 5,
+  });
 }
 
 async function tokenAnswer(browser: Browser, worker: Worker) {

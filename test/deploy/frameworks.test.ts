@@ -100,7 +100,7 @@ describe('framework adapters through real servers', () => {
           );
           if (store === 'redis') {
             assert.deepEqual(await admin.keys(`${prefix}rate:login:*`), [
-              `${prefix}rate:login:127.0.0.1`,
+              `${prefix}rate:login:ip:127.0.0.1`,
             ]);
           }
         } finally {
