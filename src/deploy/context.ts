@@ -123,20 +123,20 @@ export class AuthContext {
    * store): every protected request comes through here, and each Promise costs a hop through
    * the microtask queue (more still under async_hooks / AsyncLocalStorage).
    */
-  readSession(request: Request): UserSession | null | Promise<UserSession | null> {
+  readSession(request: Request, use = true): UserSession | null | Promise<UserSession | null> {
     const sessionId = this.sessionIdFrom(request);
     if (sessionId === undefined) return null;
     if (typeof sessionId !== 'string') {
-      return sessionId.then((id) => (id === undefined ? null : this.#sessionById(id)));
+      return sessionId.then((id) => (id === undefined ? null : this.#sessionById(id, use)));
     }
-    return this.#sessionById(sessionId);
+    return this.#sessionById(sessionId, use);
   }
 
-  #sessionById(sessionId: string): UserSession | null | Promise<UserSession | null> {
+  #sessionById(sessionId: string, use = true): UserSession | null | Promise<UserSession | null> {
     const stores = this.#stores;
-    if (stores !== undefined) return this.#readLive(stores, sessionId);
+    if (stores !== undefined) return this.#readLive(stores, sessionId, use);
     return this.#storesPromise.then(
-      (ready) => this.#readLive(ready, sessionId),
+      (ready) => this.#readLive(ready, sessionId, use),
       (cause: unknown) => {
         throw new StoreUnavailableError({ cause });
       },
@@ -144,13 +144,18 @@ export class AuthContext {
   }
 
   /** The store's read, then the idle timeout when there is one (synchronous when the read is). */
-  #readLive(stores: Stores, sessionId: string): UserSession | null | Promise<UserSession | null> {
+  #readLive(
+    stores: Stores,
+    sessionId: string,
+    use: boolean,
+  ): UserSession | null | Promise<UserSession | null> {
     const read = stores.readSession(sessionId);
     const idle = this.#idle;
     if (idle === undefined) return read;
-    if (read instanceof Promise)
-      return read.then((live) => (live === null ? live : idle.check(live)));
-    return read === null ? read : idle.check(read);
+    if (read instanceof Promise) {
+      return read.then((live) => (live === null ? live : idle.check(live, use)));
+    }
+    return read === null ? read : idle.check(read, use);
   }
 
   /** Set-Cookie for a new session. */
@@ -273,6 +278,10 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
         delete: (sessionId: string) => {
           cache.invalidate(sessionId);
           return guarded.delete(sessionId);
+        },
+        touch: (session: UserSession, ttlSeconds: number) => {
+          cache.invalidate(session.sessionId);
+          return guarded.touch?.(session, ttlSeconds) ?? guarded.set(session).then(() => true);
         },
       }),
       tokens,

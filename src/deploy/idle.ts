@@ -59,7 +59,7 @@ export class IdleTracker {
    * `session` when it is still in use, else `null` after ending it. Synchronous: the touch
    * and the end are written in the background (a failed write costs at most one interval).
    */
-  check(session: UserSession): UserSession | null {
+  check(session: UserSession, use = true): UserSession | null {
     const now = nowSeconds();
     const elapsed = now - (session.lastActiveAt ?? session.createdAt);
     if (elapsed < this.#interval) return session;
@@ -74,7 +74,7 @@ export class IdleTracker {
       }
       return null;
     }
-    if (stores !== undefined && !this.#touching.has(session.sessionId)) {
+    if (use && stores !== undefined && !this.#touching.has(session.sessionId)) {
       this.#touch(stores, { ...session, lastActiveAt: now });
     }
     return session;

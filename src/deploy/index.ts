@@ -30,6 +30,7 @@ export {
   resolveRoles,
 } from './roles.js';
 export type { SessionMetadata, UserSession } from './session.js';
+export type { SessionCacheOptions } from './session-cache.js';
 export type { PendingLogin, SessionStore } from './session-store.js';
 export { StoreUnavailableError } from './store-guard.js';
 export {

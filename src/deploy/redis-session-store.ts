@@ -18,7 +18,6 @@ import {
   type ReplicaReader,
 } from './redis-replicas.js';
 import { parseUserSession, type UserSession } from './session.js';
-import { invalidationChannel } from './session-cache.js';
 import { type PendingLogin, parsePendingLogin, type SessionStore } from './session-store.js';
 import { StoreUnavailableError } from './store-guard.js';
 
@@ -56,6 +55,9 @@ return v`;
 // serving a session that ended or changed.
 const SET_SESSION = `redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) redis.call('PUBLISH', ARGV[3], ARGV[4]) return 1`;
 const DELETE_SESSION = `local n = redis.call('DEL', KEYS[1]) redis.call('PUBLISH', ARGV[1], ARGV[2]) return n`;
+// The idle timeout's touch: only an existing session (XX: never brings back one that ended),
+// announced like any other write so that no worker's cache keeps the old `lastActiveAt`.
+const TOUCH_SESSION = `if redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'XX') then redis.call('PUBLISH', ARGV[3], ARGV[4]) return 1 end return 0`;
 const HIT = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n`;
 
 /** Keeps sessions, pending logins, rate-limit counters and refresh locks in Redis. */
@@ -69,7 +71,7 @@ export class RedisSessionStore implements SessionStore {
   constructor(options: RedisSessionStoreOptions) {
     this.#redis = options.client;
     this.#keys = redisKeys(options.keyPrefix);
-    this.#channel = invalidationChannel(options.keyPrefix ?? 'authflow:');
+    this.#channel = this.#keys.sessionInvalidateChannel;
     this.#ack = new ReplicaAck(options.client, options.replicaAck);
     this.#replicas = options.replicaReader;
   }
@@ -132,15 +134,16 @@ export class RedisSessionStore implements SessionStore {
   async touch(session: UserSession, ttlSeconds: number): Promise<boolean> {
     const ttl = Math.min(session.expiresAt - nowSeconds(), ttlSeconds);
     if (ttl <= 0) return false;
-    // XX: never brings back a session that ended meanwhile (signed out on another worker).
-    const ok = await this.#redis.set(
+    const touched = await this.#redis.eval(
+      TOUCH_SESSION,
+      1,
       this.#keys.session(session.sessionId),
       JSON.stringify(session),
-      'EX',
-      ttl,
-      'XX',
+      String(ttl),
+      this.#channel,
+      session.sessionId,
     );
-    return ok === 'OK';
+    return Number(touched) === 1;
   }
 
   async putPendingLogin(login: PendingLogin, ttlSeconds: number): Promise<void> {

@@ -84,7 +84,9 @@ export async function refreshSessionTokens(
     const usable = usableAsItIs(after, before, buffer);
     if (usable) return { ok: true, tokens: after, refreshed: false };
     if (Date.now() >= deadline) return failure('refresh_failed');
-    // The holder died or gave up without storing a new set: take the lock ourselves.
+    // The holder died or gave up without storing a new set: take the lock ourselves, after a
+    // pause, so that a store whose lock is neither free nor held cannot make this loop spin.
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
 
@@ -105,9 +107,17 @@ async function refreshHoldingLock(
   lock: string,
 ): Promise<RefreshSessionResult> {
   const { sessions, tokens } = await ctx.stores();
-  // Renewed while we work: the lease outlives a slow provider, not a dead worker.
+  // Renewed while we work: the lease outlives a slow provider, not a dead worker. A lease we
+  // lost (the store was unreachable for a whole lease) may be another worker's now: stop, so
+  // that two workers never send the same rotating refresh token.
+  const lost = new AbortController();
   const renewal = setInterval(() => {
-    sessions.renewLock(lockKey, lock, REFRESH_LOCK_LEASE_MS).catch(() => {});
+    sessions.renewLock(lockKey, lock, REFRESH_LOCK_LEASE_MS).then(
+      (owned) => {
+        if (!owned) lost.abort();
+      },
+      () => {},
+    );
   }, REFRESH_LOCK_LEASE_MS / 4);
   try {
     // Re-read under the lock: another worker may have rotated the set since `before`.
@@ -123,7 +133,7 @@ async function refreshHoldingLock(
           // The current ID token lets the provider check that a refreshed one is about the
           // same user from the same issuer (OIDC Core §12.2).
           ctx.options.provider.refreshTokens(current.refreshToken as string, {
-            signal,
+            signal: AbortSignal.any([signal, lost.signal]),
             idToken: current.idToken,
           }),
         ctx.options.providerTimeoutMs,

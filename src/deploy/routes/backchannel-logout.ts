@@ -46,16 +46,23 @@ export async function backchannelLogout(ctx: AuthContext, request: Request): Pro
     ctx.report(error, 'backchannel-logout');
     return refused('The logout token is not valid.');
   }
-  // After the signature check, so that forged tokens cannot use up a jti.
+  // After the signature check, so that forged tokens cannot use up a jti. A `SET NX` marker
+  // (the store's lock) rather than a counter: when ending the sessions fails, the marker is
+  // taken back, so the provider's retry of the same token is not refused as a replay.
   const { sessions } = await ctx.stores();
-  const uses = await sessions.hit(
-    `bcl-jti:${await sha256(`${claims.iss}\n${claims.jti}`)}`,
-    LOGOUT_TOKEN_MAX_AGE + 2 * CLOCK_TOLERANCE,
+  const marker = `bcl-jti:${await sha256(`${claims.iss}\n${claims.jti}`)}`;
+  const owner = await sessions.acquireLock(
+    marker,
+    (LOGOUT_TOKEN_MAX_AGE + 2 * CLOCK_TOLERANCE) * 1000,
   );
-  if (uses > 1) return refused('This logout token was already used.');
-
-  const matching = await sessionsNamedBy(ctx, claims);
-  await endSessionList(ctx, matching);
+  if (owner === undefined) return refused('This logout token was already used.');
+  try {
+    const matching = await sessionsNamedBy(ctx, claims);
+    await endSessionList(ctx, matching);
+  } catch (error) {
+    await sessions.releaseLock(marker, owner).catch(() => {});
+    throw error;
+  }
   return json({ success: true });
 }
 

@@ -24,7 +24,8 @@ export async function userinfo(ctx: AuthContext, request: Request): Promise<Resp
  * (the browser client refreshes before it), both epoch seconds or `null`.
  */
 export async function status(ctx: AuthContext, request: Request): Promise<Response> {
-  const session = await ctx.readSession(request);
+  // Not a use for the idle timeout: the browser client asks on its own, from an idle tab too.
+  const session = await ctx.readSession(request, false);
   if (session === null) return json({ authenticated: false });
   const { tokens } = await ctx.stores();
   const tokenSet = await tokens.load(session.sessionId);

@@ -16,35 +16,36 @@ import { withDeadline } from '../provider-call.js';
 export async function logout(ctx: AuthContext, request: Request): Promise<Response> {
   const { options } = ctx;
   const federated = new URL(request.url).searchParams.get('federated') === '1';
-  const sessionId = await ctx.sessionIdFrom(request);
+  // Every session cookie that verifies ends, not only the one that would sign in: with a
+  // planted duplicate (two live sessions), signing out must still end the user's own.
+  const sessionIds = await ctx.sessionIdsFrom(request);
   let endSessionUrl: string | undefined;
-  if (sessionId !== undefined) {
+  for (const sessionId of sessionIds) {
     const { sessions, tokens } = await ctx.stores();
     const tokenSet = await tokens.load(sessionId);
     await Promise.all([sessions.delete(sessionId), tokens.delete(sessionId)]);
-    if (tokenSet !== undefined) {
-      const revocations: Promise<unknown>[] = [];
-      if (tokenSet.refreshToken)
-        revocations.push(revoke(ctx, tokenSet.refreshToken, 'refresh_token'));
-      revocations.push(revoke(ctx, tokenSet.accessToken, 'access_token'));
-      await Promise.all(revocations);
-      if (federated && options.provider.buildEndSessionUrl) {
-        try {
-          const url = await withDeadline(
-            async () =>
-              options.provider.buildEndSessionUrl?.({
-                idTokenHint: tokenSet.idToken,
-                postLogoutRedirectUri:
-                  options.afterLogoutPath === undefined
-                    ? undefined
-                    : `${options.origin}${options.afterLogoutPath}`,
-              }),
-            options.providerTimeoutMs,
-          );
-          endSessionUrl = url?.href;
-        } catch (error) {
-          ctx.report(error, 'logout');
-        }
+    if (tokenSet === undefined) continue;
+    const revocations: Promise<unknown>[] = [];
+    if (tokenSet.refreshToken)
+      revocations.push(revoke(ctx, tokenSet.refreshToken, 'refresh_token'));
+    revocations.push(revoke(ctx, tokenSet.accessToken, 'access_token'));
+    await Promise.all(revocations);
+    if (federated && endSessionUrl === undefined && options.provider.buildEndSessionUrl) {
+      try {
+        const url = await withDeadline(
+          async () =>
+            options.provider.buildEndSessionUrl?.({
+              idTokenHint: tokenSet.idToken,
+              postLogoutRedirectUri:
+                options.afterLogoutPath === undefined
+                  ? undefined
+                  : `${options.origin}${options.afterLogoutPath}`,
+            }),
+          options.providerTimeoutMs,
+        );
+        endSessionUrl = url?.href;
+      } catch (error) {
+        ctx.report(error, 'logout');
       }
     }
   }

@@ -13,7 +13,8 @@ import { refreshSessionTokens } from '../refresh-session.js';
  * is answered as it is, so no client can make the server refresh more often than that.
  */
 export async function refresh(ctx: AuthContext, request: Request): Promise<Response> {
-  const session = await ctx.readSession(request);
+  // Not a use for the idle timeout: the browser client refreshes on its own, from an idle tab too.
+  const session = await ctx.readSession(request, false);
   if (session === null) return notAuthenticated();
   const result = await refreshSessionTokens(ctx, session.sessionId);
   if (result.ok) {
