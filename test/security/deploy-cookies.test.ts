@@ -220,7 +220,7 @@ describe('deploy cookies', () => {
     await assertStillSignedIn(rig, browser);
   });
 
-  it('DEP-08 two valid session cookies of live sessions (a tossed one next to the real one) are no session', async () => {
+  it('DEP-08 two valid session cookies of live sessions (a tossed one next to the real one) are no session; signing out ends both', async () => {
     // Issue 8 changed the rest of this case: a duplicate that does not verify, or whose
     // session is gone, no longer locks the user out (R8-DEP-01b).
     const rig = deployRig(hostile());
@@ -236,6 +236,7 @@ describe('deploy cookies', () => {
     );
     assert.deepEqual(await status.json(), { authenticated: false });
     assert.equal(await rig.app.getSession(new Request(BASE_URL, { headers: { cookie } })), null);
+    assertNothingPersisted(rig, since, status);
     const logout = await rig.app.fetch(
       new Request(`${BASE_URL}/auth/logout`, {
         method: 'POST',
@@ -243,10 +244,11 @@ describe('deploy cookies', () => {
       }),
     );
     assert.equal(logout.status, 200);
-    assert.deepEqual(rig.sessions.deleted, [], 'neither session ended');
-    assertNothingPersisted(rig, since, status);
-    await assertStillSignedIn(rig, browser);
-    await assertStillSignedIn(rig, other, 'user-2');
+    // Signing out ends every session whose cookie verifies (R8-DEP-01c): the user's own too,
+    // which a planted duplicate must not keep alive on the server.
+    assert.equal(rig.sessions.deleted.length, 2, 'both sessions ended');
+    assert.deepEqual(await browser.status(rig.app), { authenticated: false });
+    assert.deepEqual(await other.status(rig.app), { authenticated: false });
   });
 });
 

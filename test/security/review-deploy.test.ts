@@ -5,7 +5,7 @@
  * (The same-origin check with real forms: review-csrf-form.test.ts; linear-time parsers:
  * review-linear-parsers.test.ts.)
  *
- * Ids: R8-DEP-01a, R8-DEP-01b, R8-DEP-03a, R8-DEP-03b, R8-DEP-04a … R8-DEP-04c, R8-DEP-05.
+ * Ids: R8-DEP-01a, R8-DEP-01b, R8-DEP-01c, R8-DEP-03a, R8-DEP-03b, R8-DEP-04a … R8-DEP-04c, R8-DEP-05.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -126,6 +126,31 @@ describe('cookie tossing and planted duplicates (issue 8)', () => {
     });
     assert.equal(ok.status, 302);
     assert.equal((await starter.status(rig.app)).userId, 's');
+  });
+
+  it("R8-DEP-01c signing out with a planted live session beside the user's ends both on the server", async () => {
+    const rig = deployRig(hostile());
+    const user = new DeployBrowser('10.0.0.1');
+    await signIn(rig, user);
+    const good = user.sessionCookie as string;
+    const attacker = new DeployBrowser('10.6.6.6');
+    await signIn(rig, attacker, { sub: 'mallory' });
+    const planted = attacker.sessionCookie as string;
+    const logout = await rig.app.fetch(
+      new Request(`${BASE_URL}/auth/logout`, {
+        method: 'POST',
+        headers: {
+          origin: BASE_URL,
+          cookie: `${SESSION_COOKIE}=${planted}; ${SESSION_COOKIE}=${good}`,
+        },
+      }),
+    );
+    assert.equal(logout.status, 200);
+    // The user's own session is gone on the server, not only its cookie in this browser.
+    assert.deepEqual(await statusWith(rig, `${SESSION_COOKIE}=${good}`), { authenticated: false });
+    assert.deepEqual(await statusWith(rig, `${SESSION_COOKIE}=${planted}`), {
+      authenticated: false,
+    });
   });
 });
 
