@@ -14,5 +14,7 @@ export const STORES = {
   memory: { cookieName: 'mem' },
   redis: { cookieName: 'red', keyPrefix: 'bench-redis:' },
   cached: { cookieName: 'cac', keyPrefix: 'bench-cached:' },
+  /** The memory store with `idleTimeout` (issue 13: the sliding timeout must cost nothing). */
+  idle: { cookieName: 'idl', idleTimeout: 1800 },
 } as const;
 export type StoreName = keyof typeof STORES;

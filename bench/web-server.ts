@@ -30,6 +30,7 @@ const auths = {
   memory: createAuthApp(common('memory')),
   redis: createAuthApp({ ...common('redis'), redis: config.redisUrl }),
   cached: createAuthApp({ ...common('cached'), redis: config.redisUrl, sessionCache: true }),
+  idle: createAuthApp(common('idle')),
 };
 
 function common(store: StoreName) {

@@ -357,6 +357,7 @@ async function main(): Promise<void> {
       memory: 'memory',
       redis: 'Redis',
       cached: 'Redis + cache',
+      idle: 'memory + idleTimeout',
     };
     for (const store of Object.keys(STORES) as StoreName[]) {
       routes.push([
@@ -433,6 +434,8 @@ async function main(): Promise<void> {
       '/redis/protect': 'goal ≥ 0.5',
       '/cached/get-session': 'goal ≥ 0.8',
       '/cached/protect': 'goal ≥ 0.8',
+      '/idle/get-session': 'as memory',
+      '/idle/protect': 'as memory',
     };
     // Two measures, each checked on its own: requests/s (what the goals are about), and
     // requests per CPU-second of the server and its Redis (what one request costs, which other
