@@ -227,7 +227,15 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
     const client =
       typeof options.redis === 'string'
         ? await createRedisClient(options.redis, {
-            commandTimeout: Math.min(BOUNDED_REDIS_OPTIONS.commandTimeout ?? 1500, timeout),
+            // Long enough for a replica's `WAIT` (so that it ends as ReplicaAckError, not as a
+            // client-side timeout), never longer than storeTimeout.
+            commandTimeout: Math.min(
+              timeout,
+              Math.max(
+                BOUNDED_REDIS_OPTIONS.commandTimeout ?? 1500,
+                options.replicaAck.timeoutMs + 250,
+              ),
+            ),
           })
         : options.redis;
     handleRedisErrors(client);

@@ -180,23 +180,36 @@ function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): Repli
   // Node connections that are not ready, by "host:port". Empty while all is well, so that the
   // check on every read costs one size test.
   const down = new Set<string>();
+  // Every listener put on the app's client, so that close() takes them all off again.
+  const unwatch: (() => void)[] = [];
   const watch = (node: Redis) => {
     const key = `${node.options.host}:${node.options.port}`;
     const update = () => {
       if (node.status === 'ready' || node.status === 'wait') down.delete(key);
       else down.add(key);
     };
+    const ended = () => down.delete(key);
     node.on('ready', update);
     node.on('close', update);
-    node.on('end', () => down.delete(key));
+    node.on('end', ended);
+    unwatch.push(() => {
+      node.off('ready', update);
+      node.off('close', update);
+      node.off('end', ended);
+    });
     update();
     // The Cluster client connects to a replica only when a command first goes there: too late
     // once its primary is gone and no offline queue lets the command wait.
     if (node.status === 'wait') node.connect().catch(() => {});
   };
   for (const node of cluster.nodes('all')) watch(node);
+  const removed = (node: Redis) => down.delete(`${node.options.host}:${node.options.port}`);
   cluster.on('+node', watch);
-  cluster.on('-node', (node: Redis) => down.delete(`${node.options.host}:${node.options.port}`));
+  cluster.on('-node', removed);
+  unwatch.push(() => {
+    cluster.off('+node', watch);
+    cluster.off('-node', removed);
+  });
   return {
     primaryDown(key) {
       if (down.size === 0) return false;
@@ -225,6 +238,7 @@ function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): Repli
     },
     close() {
       closed = true;
+      for (const off of unwatch.splice(0)) off();
       for (const connection of own.values()) connection.disconnect();
       own.clear();
     },

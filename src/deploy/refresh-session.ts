@@ -156,6 +156,12 @@ async function refreshHoldingLock(
     }
     const merged = mergeRefreshedTokens(current, next);
     await tokens.save(id, merged);
+    // A session that ended while the provider answered (logout, back-channel logout, sign out
+    // everywhere) must not get its token set back: the save above recreated it.
+    if ((await sessions.get(id)) === undefined) {
+      await tokens.delete(id);
+      return failure('not_authenticated');
+    }
     return { ok: true, tokens: merged, refreshed: true };
   } finally {
     clearInterval(renewal);

@@ -184,16 +184,20 @@ export async function indexSession(ctx: AuthContext, session: UserSession): Prom
 /** The live sessions under an index key, dropping the entries whose session is gone. */
 export async function sessionsUnder(ctx: AuthContext, key: string): Promise<UserSession[]> {
   if (key.length > MAX_KEY_LENGTH + 8) return [];
-  const { index, sessions } = await ctx.stores();
+  const { index, sessions, tokens } = await ctx.stores();
   const ids = await index.list(key);
   const now = nowSeconds();
   const found = await Promise.all(
     ids.map(async (id) => {
       const session = await sessions.get(id);
-      // Reading is not using: no touch here, and an idle session counts as gone.
-      return session?.sessionId === id && !isIdle(session, ctx.options.idleTimeout, now)
-        ? session
-        : undefined;
+      if (session?.sessionId !== id) return undefined;
+      // Reading is not using: no touch here. An idle session is over: end it as the read
+      // path would (through the store's delete, with its token set), not only skip it.
+      if (isIdle(session, ctx.options.idleTimeout, now)) {
+        await Promise.allSettled([sessions.delete(id), tokens.delete(id)]);
+        return undefined;
+      }
+      return session;
     }),
   );
   const live = found.filter((session): session is UserSession => session !== undefined);

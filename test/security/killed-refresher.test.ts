@@ -5,7 +5,7 @@
  * that the holder renews while it works. Real worker process, real redis-server, the embedded
  * provider (and the hostile one where the provider must be slow).
  *
- * Ids: KRF-01 … KRF-03.
+ * Ids: KRF-01 … KRF-04.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -249,5 +249,42 @@ describe('a provider slower than the lease', () => {
       Array(10).fill(200),
     );
     assert.deepEqual(refreshTokensSent(op, since), [due.refreshToken], 'one refresh request');
+  });
+
+  it('KRF-04 a session ended while the provider answers its refresh: the refreshed token set is not brought back', async () => {
+    const op = hostile();
+    const keyPrefix = 'krf04:';
+    const [one, two] = [0, 1].map(() => {
+      const app = createAuthApp({
+        provider: hostileClient(op),
+        secret: SECRET,
+        baseUrl: BASE_URL,
+        redis: redis().url,
+        keyPrefix,
+      });
+      apps.push(app);
+      return app;
+    }) as [AuthApp, AuthApp];
+    const browser = new DeployBrowser('10.0.0.1', BASE_URL);
+    const login = await browser.call(one, callbackPath(op, await browser.startLogin(one)));
+    assert.equal(login.status, 302);
+    const store = new RedisTokenStore({ client: reader, keyPrefix });
+    const [sessionId] = await store.listKeys();
+    await makeDue(store, sessionId as string);
+    let providerCalled = false;
+    op.override('token', async () => {
+      providerCalled = true;
+      await sleep(500);
+      return undefined;
+    });
+    const refreshing = browser.post(one, '/auth/refresh');
+    await until(() => providerCalled, 'the refresh to reach the provider');
+    // Ended the way back-channel logout and "sign out everywhere" end it (no revocation, so the
+    // provider still answers the refresh): session and token set deleted.
+    await new RedisSessionStore({ client: reader, keyPrefix }).delete(sessionId as string);
+    await store.delete(sessionId as string);
+    const refreshed = await refreshing;
+    assert.equal(refreshed.status, 401, 'the session ended meanwhile');
+    assert.equal(await store.load(sessionId as string), undefined, 'no token set came back');
   });
 });
