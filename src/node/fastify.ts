@@ -71,7 +71,7 @@ export async function fastifyAuth(
   const prefix = auth.loginPath.slice(0, -'login'.length);
   fastify.decorateRequest('authSession', null);
   fastify.addHook('onRequest', async (request, reply) => {
-    if (request.url.startsWith(prefix)) return;
+    if (request.url.startsWith(prefix)) return undefined;
     try {
       request.authSession = await auth.getSession(cookieRequest(request.raw));
     } catch {
@@ -80,6 +80,8 @@ export async function fastifyAuth(
         errorDescription: 'The session store is unavailable. Try again in a moment.',
       });
     }
+    // Fastify's async hooks return the reply only when they answered the request themselves.
+    return undefined;
   });
   await fastify.register(async (scope) => {
     scope.removeAllContentTypeParsers();
