@@ -1,13 +1,12 @@
 // auth.getAccessToken through real HTTP: two workers on one real redis-server, and one worker
 // in memory. Refreshes go to the embedded provider, which counts them.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import { RedisTokenStore } from '../../src/deploy/index.js';
 import { MemoryTokenStore } from '../../src/stores/memory.js';
 import type { TokenStore } from '../../src/stores/types.js';
 import { nowSeconds } from '../../src/tokens/token-set.js';
-import { useRedis } from '../helpers/redis.js';
+import { useRedis, useRedisAdmin } from '../helpers/redis.js';
 import { Browser, useDevProvider, webProvider } from './support/fixtures.js';
 import { startWorkers, type Worker } from './support/workers.js';
 
@@ -42,12 +41,7 @@ async function tokenAnswer(browser: Browser, worker: Worker) {
 describe('auth.getAccessToken', () => {
   const dev = useDevProvider();
   const redis = useRedis();
-  let admin: Redis;
-  before(() => {
-    admin = new Redis(redis().url, { maxRetriesPerRequest: 1 });
-    admin.on('error', () => {});
-  });
-  after(() => admin.disconnect());
+  const admin = useRedisAdmin(redis);
 
   it('two workers on one Redis: 50 concurrent calls near expiry make one refresh at the provider', async () => {
     const { workers, baseUrl, close } = await startWorkers(dev(), 2, {
@@ -69,7 +63,7 @@ describe('auth.getAccessToken', () => {
       assert.equal(fresh.body.tokenType, 'Bearer');
       assert.ok((fresh.body.scopes as string[]).includes('openid'));
 
-      await nearExpiry(new RedisTokenStore({ client: admin, keyPrefix: 'at1:' }), id);
+      await nearExpiry(new RedisTokenStore({ client: admin(), keyPrefix: 'at1:' }), id);
       const answers = await Promise.all(
         Array.from({ length: 50 }, (_, i) => tokenAnswer(browser, i % 2 === 0 ? one : two)),
       );
@@ -112,10 +106,10 @@ describe('auth.getAccessToken', () => {
       const browser = new Browser(baseUrl, '127.0.0.1');
       await browser.signIn(one.http, 'bob');
       const id = await sessionIdOf(two, browser);
-      const store = new RedisTokenStore({ client: admin, keyPrefix: 'at2:' });
+      const store = new RedisTokenStore({ client: admin(), keyPrefix: 'at2:' });
       const tokens = await store.load(id);
       assert.ok(tokens?.refreshToken);
-      // The provider forgets the grant (an admin revoked it, or the user did at the provider).
+      // The provider forgets the grant (an admin() revoked it, or the user did at the provider).
       assert.equal(
         await webProvider(dev()).revokeToken(tokens.refreshToken, 'refresh_token'),
         true,
@@ -129,7 +123,7 @@ describe('auth.getAccessToken', () => {
         assert.equal((await browser.call(worker.http, '/api/me')).status, 401);
         assert.equal((await tokenAnswer(browser, worker)).body.error, 'not_authenticated');
       }
-      assert.equal(await admin.exists(`at2:session:${id}`, `at2:tokens:${id}`), 0);
+      assert.equal(await admin().exists(`at2:session:${id}`, `at2:tokens:${id}`), 0);
     } finally {
       await close();
     }

@@ -2,8 +2,7 @@
 // provider, sign out at the provider, and the provider's logout token ends the app's session
 // on every worker (two workers on one real redis-server, and one worker in memory).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import type { BrowserContext } from 'playwright-core';
 import { startDevProvider } from '../../src/dev/index.js';
 import {
@@ -12,7 +11,7 @@ import {
   useBrowser,
   withPage,
 } from '../helpers/browser.js';
-import { useRedis } from '../helpers/redis.js';
+import { useRedis, useRedisAdmin } from '../helpers/redis.js';
 import { startWorkers, type Worker } from './support/workers.js';
 
 /** What `/api/me` answers on each worker for the browser's cookies. */
@@ -43,12 +42,7 @@ function startWithBackchannel(count: number, options: Parameters<typeof startWor
 describe('back-channel logout from the embedded provider, in a real browser', () => {
   const browser = useBrowser();
   const redis = useRedis();
-  let admin: Redis;
-  before(() => {
-    admin = new Redis(redis().url, { maxRetriesPerRequest: 1 });
-    admin.on('error', () => {});
-  });
-  after(() => admin.disconnect());
+  const admin = useRedisAdmin(redis);
 
   it('two workers on one Redis: signing out at the provider ends the session on both', async () => {
     const { workers, baseUrl, dev, close } = await startWithBackchannel(2, {
@@ -67,9 +61,9 @@ describe('back-channel logout from the embedded provider, in a real browser', ()
             [200, 'alice'],
           ],
         );
-        const keys = await admin.keys('bcl1:session:*');
+        const keys = await admin().keys('bcl1:session:*');
         assert.equal(keys.length, 1);
-        const stored = JSON.parse((await admin.get(keys[0] as string)) ?? '{}');
+        const stored = JSON.parse((await admin().get(keys[0] as string)) ?? '{}');
         assert.equal(typeof stored.sid, 'string', "the provider's sid is recorded at sign-in");
 
         // A second browser of another user stays signed in.
@@ -83,7 +77,7 @@ describe('back-channel logout from the embedded provider, in a real browser', ()
             [401, 401],
             'signed out on every worker',
           );
-          assert.equal(await admin.exists(keys[0] as string), 0);
+          assert.equal(await admin().exists(keys[0] as string), 0);
           assert.deepEqual(
             (await whoAmI(otherContext, workers)).map((a) => [a.status, a.body.userId]),
             [

@@ -3,8 +3,7 @@
 // with the user's access token, back-channel logout through the framework's body parsers, and
 // the login rate limit keyed by the socket's address.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import { startExpressExample } from '../../examples/express/server.js';
 import { startFastifyExample } from '../../examples/fastify/server.js';
 import type {
@@ -17,7 +16,7 @@ import {
   useBrowser,
   withPage,
 } from '../helpers/browser.js';
-import { useRedis } from '../helpers/redis.js';
+import { useRedis, useRedisAdmin } from '../helpers/redis.js';
 
 const FRAMEWORKS: [string, (options: FrameworkExampleOptions) => Promise<FrameworkExample>][] = [
   ['Express', startExpressExample],
@@ -27,12 +26,7 @@ const FRAMEWORKS: [string, (options: FrameworkExampleOptions) => Promise<Framewo
 describe('framework adapters through real servers', () => {
   const browser = useBrowser();
   const redis = useRedis();
-  let admin: Redis;
-  before(() => {
-    admin = new Redis(redis().url, { maxRetriesPerRequest: 1 });
-    admin.on('error', () => {});
-  });
-  after(() => admin.disconnect());
+  const admin = useRedisAdmin(redis);
 
   for (const [name, start] of FRAMEWORKS) {
     for (const store of ['memory', 'redis'] as const) {
@@ -99,7 +93,7 @@ describe('framework adapters through real servers', () => {
             [302, 302, 429],
           );
           if (store === 'redis') {
-            assert.deepEqual(await admin.keys(`${prefix}rate:login:*`), [
+            assert.deepEqual(await admin().keys(`${prefix}rate:login:*`), [
               `${prefix}rate:login:ip:127.0.0.1`,
             ]);
           }

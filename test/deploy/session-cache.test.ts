@@ -8,9 +8,8 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { useDevProvider } from '../helpers/dev-provider.js';
-import { useRedis } from '../helpers/redis.js';
+import { useRedis, useRedisAdmin } from '../helpers/redis.js';
 import { CookieJar, signInOverHttp } from './support/dev-login.js';
 import type { WorkerConfig } from './support/worker.js';
 
@@ -26,14 +25,9 @@ describe('session cache on two real workers over one redis-server', () => {
   const dev = useDevProvider({ autoConsent: true });
   const redis = useRedis();
   const workers: Worker[] = [];
-  let admin: Redis;
+  const admin = useRedisAdmin(redis);
 
-  before(() => {
-    admin = new Redis(redis().url, { maxRetriesPerRequest: 1 });
-    admin.on('error', () => {});
-  });
   after(async () => {
-    admin.disconnect();
     await Promise.all(
       workers.map(async ({ child }) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
@@ -104,9 +98,9 @@ describe('session cache on two real workers over one redis-server', () => {
 
   /** Redis GETs (session reads) that `fn` caused. */
   async function redisReads(fn: () => Promise<void>): Promise<number> {
-    await admin.config('RESETSTAT');
+    await admin().config('RESETSTAT');
     await fn();
-    const stats = await admin.info('commandstats');
+    const stats = await admin().info('commandstats');
     return Number(/^cmdstat_get:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
   }
 
@@ -181,11 +175,11 @@ describe('session cache on two real workers over one redis-server', () => {
     await waitUntilCaching(b, live);
     // Take away the right to use pub/sub channels: Redis disconnects every subscriber, and
     // resubscribing fails until the right is given back. The channel stays down meanwhile.
-    await admin.call('ACL', 'SETUSER', 'default', 'resetchannels');
+    await admin().call('ACL', 'SETUSER', 'default', 'resetchannels');
     try {
       // End a session behind the workers' backs (no message can travel now): a worker that
       // kept trusting its cache would still accept it.
-      await admin.del(sessionKey(ended));
+      await admin().del(sessionKey(ended));
       await sleep(INVALIDATION_BOUND_MS);
       assert.equal(await status(b, ended), 401, 'B read Redis instead of its cache');
       await sleep(300);
@@ -197,7 +191,7 @@ describe('session cache on two real workers over one redis-server', () => {
         'every read goes to Redis while the channel is down',
       );
     } finally {
-      await admin.call('ACL', 'SETUSER', 'default', 'allchannels');
+      await admin().call('ACL', 'SETUSER', 'default', 'allchannels');
     }
     await waitUntilCaching(b, live);
   });
@@ -232,7 +226,9 @@ describe('session cache on two real workers over one redis-server', () => {
     ] as const;
     // The cache estimates an entry at twice its JSON length plus 256 bytes: room for one and a
     // half of these sessions.
-    const json = Math.max(...(await Promise.all(cookies.map((c) => admin.strlen(sessionKey(c))))));
+    const json = Math.max(
+      ...(await Promise.all(cookies.map((c) => admin().strlen(sessionKey(c))))),
+    );
     const [byCount, byBytes] = await Promise.all([
       startWorker({ maxEntries: 2 }),
       startWorker({ maxBytes: Math.floor(1.5 * (json * 2 + 256)) }),

@@ -1,10 +1,10 @@
 // Sessions per user (listSessions / endSessions, "sign out everywhere") and the idle timeout,
 // through real HTTP: two workers on one real redis-server, and one worker in memory.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
 import { touchInterval } from '../../src/deploy/idle.js';
-import { useRedis } from '../helpers/redis.js';
+import { useRedis, useRedisAdmin } from '../helpers/redis.js';
 import { Browser, useDevProvider } from './support/fixtures.js';
 import { startWorkers, type Worker } from './support/workers.js';
 
@@ -28,12 +28,7 @@ async function setCalls(admin: Redis): Promise<number> {
 describe('sessions per user and the idle timeout', () => {
   const dev = useDevProvider();
   const redis = useRedis();
-  let admin: Redis;
-  before(() => {
-    admin = new Redis(redis().url, { maxRetriesPerRequest: 1 });
-    admin.on('error', () => {});
-  });
-  after(() => admin.disconnect());
+  const admin = useRedisAdmin(redis);
 
   it('two workers on one Redis: a user’s sessions are listed and ended together on every worker', async () => {
     const { workers, baseUrl, close } = await startWorkers(dev(), 2, {
@@ -68,7 +63,7 @@ describe('sessions per user and the idle timeout', () => {
         assert.equal(await me(other, worker), 200, 'another user stays signed in');
       }
       assert.deepEqual(await two.auth.listSessions('alice'), []);
-      assert.equal((await admin.keys('us1:tokens:*')).length, 1, "only bob's tokens are left");
+      assert.equal((await admin().keys('us1:tokens:*')).length, 1, "only bob's tokens are left");
       assert.equal(await two.auth.endSessions('alice'), 0);
     } finally {
       await close();
@@ -145,25 +140,25 @@ describe('sessions per user and the idle timeout', () => {
     try {
       const browser = new Browser(baseUrl, '127.0.0.1');
       await browser.signIn((workers[0] as Worker).http, 'alice');
-      const before = await setCalls(admin);
+      const before = await setCalls(admin());
       const statuses = await Promise.all(
         Array.from({ length: 100 }, (_, i) => me(browser, workers[i % 2] as Worker)),
       );
       assert.deepEqual(new Set(statuses), new Set([200]));
-      assert.equal(await setCalls(admin), before, 'no SET for requests within the interval');
+      assert.equal(await setCalls(admin()), before, 'no SET for requests within the interval');
 
       // Make the session look last used 61 s ago: the next requests touch it once.
-      const [key] = await admin.keys('touch:session:*');
+      const [key] = await admin().keys('touch:session:*');
       assert.ok(key);
-      const stored = JSON.parse((await admin.get(key)) ?? '{}');
+      const stored = JSON.parse((await admin().get(key)) ?? '{}');
       stored.lastActiveAt -= 61;
-      await admin.set(key, JSON.stringify(stored), 'KEEPTTL');
-      const mark = await setCalls(admin);
+      await admin().set(key, JSON.stringify(stored), 'KEEPTTL');
+      const mark = await setCalls(admin());
       await Promise.all(Array.from({ length: 50 }, () => me(browser, workers[0] as Worker)));
       await sleep(100); // the touch is written in the background
-      const touches = (await setCalls(admin)) - mark;
+      const touches = (await setCalls(admin())) - mark;
       assert.equal(touches, 1, 'one touch for concurrent requests on one worker');
-      const ttl = await admin.ttl(key);
+      const ttl = await admin().ttl(key);
       assert.ok(ttl > 500 && ttl <= 600, `a touched session lives idleTimeout more (ttl ${ttl})`);
     } finally {
       await close();

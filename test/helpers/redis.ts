@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createConnection, createServer } from 'node:net';
 import { after, before } from 'node:test';
+import { Redis } from 'ioredis';
 
 /** Where redis-server is installed (`.ci/run` installs it when missing). */
 export const REDIS_SERVER_PATH = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
@@ -156,5 +157,23 @@ export function useRedis(): () => TestRedis {
     if (redis === undefined)
       throw new Error('useRedis(): Redis is not started yet (use it inside tests).');
     return redis;
+  };
+}
+
+/**
+ * node:test fixture: a plain ioredis client on the Redis of `redis` (a {@link useRedis}
+ * fixture), for tests that look into the store; disconnected after the tests.
+ */
+export function useRedisAdmin(redis: () => TestRedis): () => Redis {
+  let admin: Redis | undefined;
+  before(() => {
+    admin = new Redis(redis().url, { maxRetriesPerRequest: 1 });
+    admin.on('error', () => {});
+  });
+  after(() => admin?.disconnect());
+  return () => {
+    if (admin === undefined)
+      throw new Error('useRedisAdmin(): not connected yet (use it inside tests).');
+    return admin;
   };
 }
