@@ -18,6 +18,7 @@ import { withDeadline } from './provider-call.js';
 export const REFRESH_LOCK_LEASE_MS = 2000;
 /** How often a worker waiting for another's refresh looks whether the lock is gone. */
 const POLL_MS = 50;
+const pause = () => new Promise((resolve) => setTimeout(resolve, POLL_MS));
 
 /** Options of {@link refreshSessionTokens}. */
 export interface RefreshSessionOptions {
@@ -77,7 +78,7 @@ export async function refreshSessionTokens(
     }
     while (await sessions.isLocked(lockKey)) {
       if (Date.now() >= deadline) return failure('refresh_failed');
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await pause();
     }
     const after = await tokens.load(sessionId);
     if (after === undefined) return failure('not_authenticated');
@@ -86,7 +87,7 @@ export async function refreshSessionTokens(
     if (Date.now() >= deadline) return failure('refresh_failed');
     // The holder died or gave up without storing a new set: take the lock ourselves, after a
     // pause, so that a store whose lock is neither free nor held cannot make this loop spin.
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await pause();
   }
 }
 

@@ -36,11 +36,6 @@ interface Entry {
   validUntilMs: number;
 }
 
-/** The invalidation channel of the sessions under `keyPrefix`. */
-export function invalidationChannel(keyPrefix: string): string {
-  return redisKeys(keyPrefix).sessionInvalidateChannel;
-}
-
 /**
  * Sessions read from Redis, served from memory while the invalidation channel is up.
  * Reads that an invalidation overtook (a logout on another worker while this worker's `GET`
@@ -68,7 +63,7 @@ export class SessionCache {
     this.#maxEntries = options.maxEntries ?? 10_000;
     this.#maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
     this.#maxAgeMs = (options.maxAgeSeconds ?? 60) * 1000;
-    this.#channel = invalidationChannel(keyPrefix);
+    this.#channel = redisKeys(keyPrefix).sessionInvalidateChannel;
     // Resubscribed by hand on every connection, so that the cache is trusted again only once
     // the subscription is confirmed (and after it was emptied).
     this.#subscriber = client.duplicate({ autoResubscribe: false, lazyConnect: true });
