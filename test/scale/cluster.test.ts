@@ -83,7 +83,12 @@ describe('deploy mode on a Redis Cluster', () => {
     const browser = new Browser();
     await browser.signIn(site, 'carol');
     const slot = calculateSlot(`authflow:session:${sessionIdOf(browser)}`);
-    const [replica] = await cluster().replicasOf(slot);
+    // A replica can be missing from CLUSTER SLOTS for a moment after the cluster formed.
+    let replica: Awaited<ReturnType<TestCluster['replicasOf']>>[number] | undefined;
+    await waitFor('a replica of the session’s primary', async () => {
+      [replica] = await cluster().replicasOf(slot);
+      return replica !== undefined;
+    }).catch(() => {});
     assert.ok(replica, 'the primary has a replica');
     replica.pause();
     try {
