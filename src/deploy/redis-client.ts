@@ -34,6 +34,9 @@ export const BOUNDED_CLUSTER_OPTIONS: ClusterOptions = {
   maxRedirections: 6,
   retryDelayOnFailover: 100,
   retryDelayOnClusterDown: 100,
+  // Without it the slot table only changes on a MOVED reply: replicas added later (or listed
+  // late by a cluster that was still forming) would never be read from during a failover.
+  slotsRefreshInterval: 5000,
   redisOptions: {
     connectTimeout: 2000,
     commandTimeout: 1500,

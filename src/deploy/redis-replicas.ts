@@ -45,7 +45,8 @@ export class ReplicaAck {
   readonly #client: RedisClient;
   readonly #replicas: number;
   readonly #timeoutMs: number;
-  #known: { count: number; at: number } | undefined;
+  /** Replica counts by primary (`host:port`; `''` for a single client). */
+  readonly #known = new Map<string, { count: number; at: number }>();
 
   constructor(client: RedisClient, options: ReplicaAckOptions = {}) {
     this.#client = client;
@@ -81,18 +82,33 @@ export class ReplicaAck {
     if (client.isCluster) {
       // The client's slot table (from CLUSTER SLOTS, which leaves out failed replicas).
       const nodes = (client as Cluster).slots[calculateSlot(key)];
-      return nodes === undefined ? 0 : nodes.length - 1;
+      const listed = nodes === undefined ? 0 : nodes.length - 1;
+      if (listed > 0 || nodes === undefined) return listed;
+      // The table is only as new as the client's last CLUSTER SLOTS: a client that connected
+      // while the cluster was forming, or before a replica was added, lists none. Ask the
+      // primary itself, as for a single node.
+      const primary = (client as Cluster)
+        .nodes('master')
+        .find((node) => `${node.options.host}:${node.options.port}` === nodes[0]);
+      return primary === undefined
+        ? 0
+        : this.#connectedReplicas(primary, nodes[0] as string, fresh);
     }
-    const known = this.#known;
+    return this.#connectedReplicas(client as Redis, '', fresh);
+  }
+
+  /** `connected_slaves` of `node` (`INFO replication`), remembered per node for a while. */
+  async #connectedReplicas(node: Redis, name: string, fresh: boolean): Promise<number> {
+    const known = this.#known.get(name);
     if (!fresh && known !== undefined && Date.now() - known.at < REPLICA_COUNT_MAX_AGE_MS) {
       return known.count;
     }
     // INFO may be refused (an ACL without it) or fail with the connection: then the write
     // goes ahead unwaited (and fails by itself if Redis is down); nothing is cached.
-    const info = await (client as Redis).info('replication').catch(() => undefined);
+    const info = await node.info('replication').catch(() => undefined);
     if (info === undefined) return 0;
     const count = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
-    this.#known = { count, at: Date.now() };
+    this.#known.set(name, { count, at: Date.now() });
     return count;
   }
 }
