@@ -1,9 +1,11 @@
 /**
  * Client authentication at the token, revocation and device endpoints.
  *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+ *
  * @module
  */
-import type * as client from 'openid-client';
+import * as client from 'openid-client';
 
 /**
  * RFC 6749 §2.3.1: the client id and secret in HTTP Basic are each form-encoded first. Only
@@ -33,5 +35,31 @@ export function clientSecretBasic(clientSecret: string): client.ClientAuth {
     const credentials = `${formEncodeCredential(metadata.client_id)}:${formEncodeCredential(clientSecret)}`;
     // Only ASCII is left after encoding, so btoa is exact.
     headers.set('authorization', `Basic ${btoa(credentials)}`);
+  };
+}
+
+/**
+ * The client authentication for a secret and a configured method. Without a method, HTTP
+ * Basic, or `client_secret_post` when the provider advertises only that.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-2 (`token_endpoint_auth_methods_supported`)
+ */
+export function clientAuthFor(
+  secret: string | undefined,
+  method: 'client_secret_basic' | 'client_secret_post' | 'none' | undefined,
+): client.ClientAuth {
+  if (secret === undefined || method === 'none') return client.None();
+  if (method === 'client_secret_post') return client.ClientSecretPost(secret);
+  if (method === 'client_secret_basic') return clientSecretBasic(secret);
+  const basic = clientSecretBasic(secret);
+  const post = client.ClientSecretPost(secret);
+  return (as, metadata, body, headers) => {
+    const supported = as.token_endpoint_auth_methods_supported;
+    const postOnly =
+      Array.isArray(supported) &&
+      supported.includes('client_secret_post') &&
+      !supported.includes('client_secret_basic');
+    return (postOnly ? post : basic)(as, metadata, body, headers);
   };
 }

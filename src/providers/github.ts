@@ -6,9 +6,9 @@
 import * as client from 'openid-client';
 import { AuthenticationError, ErrorCodes, TokenError } from '../errors.js';
 import type { OAuthTokenSet } from '../tokens/token-set.js';
-import type { BaseProviderOptions } from './base.js';
 import { guardedFetch, type ResponseHook } from './http.js';
 import { OAuth2Provider } from './oauth2.js';
+import type { BaseProviderOptions } from './options.js';
 import type { UserInfo } from './types.js';
 import { parseProviderUrl } from './url.js';
 

@@ -3,8 +3,9 @@
  *
  * @module
  */
-import type { BaseProviderOptions } from './base.js';
+
 import { GenericOIDCProvider } from './oidc.js';
+import type { BaseProviderOptions } from './options.js';
 
 /** Google's issuer identifier. */
 export const GOOGLE_ISSUER = 'https://accounts.google.com';

@@ -25,9 +25,13 @@ export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Res
 export type ProviderHttpFailure =
   | 'insecure_url'
   | 'response_too_large'
+  | 'response_not_json'
   | 'malformed_token_response';
 
-/** Raised inside the fetch hook; openid-client wraps it, {@link toAuthflowError} finds it again. */
+/**
+ * Raised inside the fetch hook (or by a buffered response's `json()`); openid-client wraps it,
+ * `recognizeProviderError` finds it again in the cause chain.
+ */
 export class ProviderHttpError extends Error {
   constructor(
     readonly failure: ProviderHttpFailure,
@@ -152,20 +156,21 @@ export function createProviderFetch(options: ProviderFetchOptions = {}): client.
       signal,
     });
     const body = await readBody(response, limit, signal);
-    const buffered = new Response(isNullBodyStatus(response.status) ? null : body, {
+    const buffered = new BufferedResponse(isNullBodyStatus(response.status) ? null : body, {
       status: response.status,
       statusText: response.statusText,
       headers: response.headers,
     });
-    if (isTokenRequest) {
-      checkTokenResponseShape(buffered.status, buffered.headers.get('content-type'), body);
-    }
     const rewritten = options.onResponse?.(
       { url: target, method: init.method, isTokenRequest },
       buffered,
       body,
     );
-    return rewritten ?? buffered;
+    if (rewritten !== undefined) return rewritten;
+    if (isTokenRequest) {
+      checkTokenResponseShape(buffered.status, buffered.headers.get('content-type'), body);
+    }
+    return buffered;
   };
 }
 
@@ -186,6 +191,24 @@ export function guardedFetch(
     redirect: 'manual',
     signal: AbortSignal.timeout(timeoutSeconds * 1000),
   });
+}
+
+/**
+ * A response read in full. Its `json()` rejects with a {@link ProviderHttpError} the error
+ * mapping recognises, so "the body is not JSON" is told apart from a JWT segment that is not
+ * JSON without reading openid-client's messages.
+ */
+class BufferedResponse extends Response {
+  override async json(): Promise<unknown> {
+    try {
+      return await super.json();
+    } catch {
+      throw new ProviderHttpError(
+        'response_not_json',
+        "The provider's response announced JSON but its body is not JSON.",
+      );
+    }
+  }
 }
 
 function combineSignals(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
@@ -242,9 +265,12 @@ function tooLarge(limit: number): ProviderHttpError {
 }
 
 /**
- * openid-client accepts `expires_in` as any string `parseFloat` reads ("12abc" → 12). A token
- * response must carry it as a non-negative integer (RFC 6749 §5.1), or a digit string, which
- * some providers send.
+ * RFC 6749 §5.1 fields of a successful token response, checked before openid-client does so
+ * that a malformed one is reported as such (authflow's `malformed_token_response`).
+ * openid-client accepts `expires_in` as any string `parseFloat` reads ("12abc" → 12): it must
+ * be a non-negative integer, or a digit string, which some providers send.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
  */
 function checkTokenResponseShape(
   status: number,
@@ -256,26 +282,39 @@ function checkTokenResponseShape(
   try {
     json = JSON.parse(new TextDecoder().decode(body));
   } catch {
-    return; // Not JSON: openid-client reports it.
+    return; // Not JSON: the buffered response's json() reports it.
   }
   // RFC 6749 §5.1: the token response is application/json. openid-client looks at the type
   // only when the body does not parse, so a JSON body served as text/html would pass.
   if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType ?? '')) {
-    throw new ProviderHttpError(
-      'malformed_token_response',
-      'The token response is not served as application/json.',
-    );
+    throw malformed('The token response is not served as application/json.');
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return;
-  const expiresIn = (json as Record<string, unknown>).expires_in;
+  const fields = json as Record<string, unknown>;
+  for (const name of ['access_token', 'token_type'] as const) {
+    if (typeof fields[name] !== 'string' || fields[name] === '') {
+      throw malformed(`The token response has no valid "${name}".`);
+    }
+  }
+  const refresh = fields.refresh_token;
+  if (refresh !== undefined && (typeof refresh !== 'string' || refresh === '')) {
+    throw malformed('The token response has an invalid "refresh_token".');
+  }
+  if (fields.scope !== undefined && typeof fields.scope !== 'string') {
+    throw malformed('The token response has an invalid "scope".');
+  }
+  const expiresIn = fields.expires_in;
   if (expiresIn === undefined) return;
   const valid =
     (typeof expiresIn === 'number' && Number.isInteger(expiresIn) && expiresIn >= 0) ||
     (typeof expiresIn === 'string' && /^\d{1,30}$/.test(expiresIn));
   if (!valid) {
-    throw new ProviderHttpError(
-      'malformed_token_response',
+    throw malformed(
       'The token response has an invalid "expires_in" (it must be a non-negative integer).',
     );
   }
+}
+
+function malformed(message: string): ProviderHttpError {
+  return new ProviderHttpError('malformed_token_response', message);
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-export { BaseProvider, type BaseProviderOptions, type TokenEndpointAuthMethod } from './base.js';
+export { BaseProvider } from './base.js';
 export {
   createProvider,
   PROVIDER_KINDS,
@@ -28,6 +28,7 @@ export {
 } from './microsoft.js';
 export { OAuth2Provider, type OAuth2ProviderOptions } from './oauth2.js';
 export { GenericOIDCProvider, type GenericOIDCProviderOptions } from './oidc.js';
+export type { BaseProviderOptions, TokenEndpointAuthMethod } from './options.js';
 export { type AuthflowEnvSettings, type Environment, readAuthflowEnv } from './settings.js';
 export { MAX_EXPIRES_IN_SECONDS } from './token-response.js';
 export {

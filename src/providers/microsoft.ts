@@ -5,8 +5,8 @@
  */
 import type * as client from 'openid-client';
 import { ConfigurationError } from '../errors.js';
-import type { BaseProviderOptions } from './base.js';
 import { GenericOIDCProvider } from './oidc.js';
+import type { BaseProviderOptions } from './options.js';
 
 /** The global Microsoft identity platform authority. */
 export const MICROSOFT_AUTHORITY = 'https://login.microsoftonline.com';

@@ -4,7 +4,8 @@
  * @module
  */
 import * as client from 'openid-client';
-import { BaseProvider, type BaseProviderOptions, type ProviderTraits } from './base.js';
+import { BaseProvider } from './base.js';
+import type { BaseProviderOptions, ProviderTraits } from './options.js';
 import { isInsecureLoopback, parseProviderUrl } from './url.js';
 
 /** Options of {@link GenericOIDCProvider}. */
