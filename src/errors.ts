@@ -1,8 +1,19 @@
 /**
- * Errors raised by authflow. Every error carries a stable machine-readable `code`
- * and a message that tells the user what to do next. Messages never contain
- * tokens, secrets, authorization codes or cookies.
+ * Errors raised by authflow. Every error is an {@link AuthenticationError} carrying a stable
+ * machine-readable `code` (one of {@link ErrorCodes}) and a message that tells the user what
+ * to do next. Messages never contain tokens, secrets, authorization codes or cookies.
  *
+ * The class says what failed (a refresh, a setting, a store...), the code says why; code on
+ * `error.code`, not on messages, which may be reworded.
+ *
+ * @example
+ * try {
+ *   await session.getAccessToken();
+ * } catch (error) {
+ *   if (error instanceof AuthenticationError && error.code === ErrorCodes.REAUTH_REQUIRED) {
+ *     await signInAgain();
+ *   } else throw error;
+ * }
  * @module
  */
 
@@ -24,7 +35,7 @@ export const ErrorCodes = {
   TIMEOUT: 'timeout',
   /** The flow was cancelled (cancel(), AbortSignal, window closed). */
   CANCELLED: 'cancelled',
-  /** A token is missing, malformed or could not be stored. */
+  /** A token is missing or malformed, or the provider refused it. */
   TOKEN_ERROR: 'token_error',
   /** No tokens are stored: the user must sign in. */
   NOT_AUTHENTICATED: 'not_authenticated',
@@ -34,12 +45,14 @@ export const ErrorCodes = {
   REAUTH_REQUIRED: 'reauth_required',
   /** The access token expired and cannot be refreshed. */
   TOKEN_EXPIRED: 'token_expired',
-  /** The token store could not be read or written. */
+  /** The token store could not be read or written ({@link StoreError}). */
   STORE_ERROR: 'store_error',
   /** A setting is missing or invalid. */
   INVALID_CONFIGURATION: 'invalid_configuration',
   /** The loopback port is taken. */
   PORT_IN_USE: 'port_in_use',
+  /** A sign-in was started while another one is still running: cancel it or wait for it. */
+  SIGN_IN_IN_PROGRESS: 'sign_in_in_progress',
   /** Something else went wrong on the flow's side. */
   INTERNAL: 'internal_error',
 } as const;
@@ -63,7 +76,16 @@ export interface AuthenticationErrorOptions {
   cause?: unknown;
 }
 
-/** Base class of every authflow error. */
+/**
+ * Base class of every authflow error.
+ *
+ * @example
+ * throw new AuthenticationError('The provider refused the sign-in. Start it again.', {
+ *   code: ErrorCodes.PROVIDER_ERROR,
+ *   provider: 'google',
+ *   providerError: 'access_denied',
+ * });
+ */
 export class AuthenticationError extends Error {
   /** Stable machine-readable code. */
   readonly code: ErrorCode;
@@ -108,14 +130,28 @@ export class AuthFlowCancelled extends AuthenticationError {
   }
 }
 
-/** A token is missing, malformed, or could not be stored or read. */
+/**
+ * A token is missing or malformed, or the provider refused it (e.g. at its userinfo
+ * endpoint). A token store that cannot be read or written is a {@link StoreError}.
+ */
 export class TokenError extends AuthenticationError {
   constructor(message: string, options: AuthenticationErrorOptions = {}) {
     super(message, { code: ErrorCodes.TOKEN_ERROR, ...options });
   }
 }
 
-/** Refreshing tokens failed. `code` is `reauth_required` when the user must sign in again. */
+/**
+ * Refreshing tokens failed. `code` is `reauth_required` when the user must sign in again
+ * (the refresh token was refused), `refresh_failed` when trying again later may work.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ * @example
+ * catch (error) {
+ *   if (error instanceof TokenRefreshError && error.code === ErrorCodes.REAUTH_REQUIRED) {
+ *     await store.delete(key); // the refresh token is dead
+ *   }
+ * }
+ */
 export class TokenRefreshError extends TokenError {
   constructor(message: string, options: AuthenticationErrorOptions = {}) {
     super(message, { code: ErrorCodes.REFRESH_FAILED, ...options });
@@ -133,5 +169,15 @@ export class TokenExpiredError extends TokenError {
 export class ConfigurationError extends AuthenticationError {
   constructor(message: string, options: AuthenticationErrorOptions = {}) {
     super(message, { code: ErrorCodes.INVALID_CONFIGURATION, ...options });
+  }
+}
+
+/**
+ * A token store (file, keychain, Redis...) or its lock could not be read or written. Not a
+ * {@link TokenError}: the tokens may be fine, the place they are kept is not.
+ */
+export class StoreError extends AuthenticationError {
+  constructor(message: string, options: AuthenticationErrorOptions = {}) {
+    super(message, { code: ErrorCodes.STORE_ERROR, ...options });
   }
 }

@@ -12,6 +12,7 @@ export {
   ConfigurationError,
   type ErrorCode,
   ErrorCodes,
+  StoreError,
   TokenError,
   TokenExpiredError,
   TokenRefreshError,

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { ErrorCodes } from '../errors.js';
 
 /** Exit codes (a documented contract: see docs/cli.md). */
 export const ExitCode = {
@@ -47,8 +48,8 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError) return ExitCode.USAGE;
   if (error instanceof CliError) return error.exitCode;
   const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'timeout') return ExitCode.TIMEOUT;
-  if (code === 'cancelled') return ExitCode.CANCELLED;
-  if (code === 'invalid_configuration') return ExitCode.USAGE;
+  if (code === ErrorCodes.TIMEOUT) return ExitCode.TIMEOUT;
+  if (code === ErrorCodes.CANCELLED) return ExitCode.CANCELLED;
+  if (code === ErrorCodes.INVALID_CONFIGURATION) return ExitCode.USAGE;
   return ExitCode.FAILURE;
 }

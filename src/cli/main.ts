@@ -7,6 +7,7 @@
  * @module
  */
 import { statSync } from 'node:fs';
+import { ErrorCodes } from '../errors.js';
 import type { CliContext, CommandModule } from './context.js';
 import { ExitCode, exitCodeFor, UsageError } from './exit.js';
 import { paint, processOutput } from './output.js';
@@ -128,7 +129,10 @@ async function main(argv: string[]): Promise<number> {
       newlines: false,
     });
     out.err(`${paint(out.errColor, 'red', 'authflow:')} ${message}`);
-    if ((error as { code?: unknown }).code === 'store_error' && /keychain/i.test(message)) {
+    if (
+      (error as { code?: unknown }).code === ErrorCodes.STORE_ERROR &&
+      /keychain/i.test(message)
+    ) {
       out.err('To keep tokens in a 0600 file instead, sign in with: authflow login --store file');
     }
     if (error instanceof UsageError) {

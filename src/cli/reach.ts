@@ -7,6 +7,7 @@
  * @module
  */
 
+import { ErrorCodes } from '../errors.js';
 import { commandName } from './command-name.js';
 import type { SavedProviderSettings } from './config.js';
 import { savedDevPort } from './dev.js';
@@ -14,8 +15,8 @@ import { CliError, ExitCode } from './exit.js';
 
 /** Error codes of a provider that could not be reached or answered garbage. */
 export const UNREACHABLE_CODES: ReadonlySet<unknown> = new Set([
-  'provider_unavailable',
-  'discovery_failed',
+  ErrorCodes.PROVIDER_UNAVAILABLE,
+  ErrorCodes.DISCOVERY_FAILED,
 ]);
 
 /** Whether `error` says the provider could not be reached. */

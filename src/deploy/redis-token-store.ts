@@ -7,7 +7,7 @@
  * @module
  */
 import type { Cluster, Redis } from 'ioredis';
-import { TokenError } from '../errors.js';
+import { ErrorCodes, StoreError } from '../errors.js';
 import type { TokenStore } from '../stores/types.js';
 import { type OAuthTokenSet, parseTokenSet } from '../tokens/token-set.js';
 import { fromKeyPart, type RedisKeys, redisKeys } from './redis-keys.js';
@@ -103,8 +103,8 @@ export class RedisTokenStore implements TokenStore {
     try {
       return await operation();
     } catch (cause) {
-      throw new TokenError('The Redis token store could not be reached. Check that Redis is up.', {
-        code: 'store_error',
+      throw new StoreError('The Redis token store could not be reached. Check that Redis is up.', {
+        code: ErrorCodes.STORE_ERROR,
         cause,
       });
     }

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { clearTimeout, setTimeout } from 'node:timers';
 import * as client from 'openid-client';
-import { AuthenticationError, AuthFlowCancelled, AuthFlowTimeout, ErrorCodes } from '../errors.js';
+import {
+  AuthenticationError,
+  AuthFlowCancelled,
+  AuthFlowTimeout,
+  ConfigurationError,
+  ErrorCodes,
+} from '../errors.js';
 import { type OAuthProvider, type UserInfo, userIdFromUserInfo } from '../providers/types.js';
 import type { SessionManager } from '../session/session-manager.js';
 import type { TokenStore } from '../stores/types.js';
@@ -78,9 +84,7 @@ export class AuthFlowManager {
   constructor(options: AuthFlowManagerOptions) {
     const timeout = options.authTimeout ?? 120;
     if (!(timeout > 0) || !Number.isFinite(timeout)) {
-      throw new AuthenticationError('authTimeout must be a positive number of seconds.', {
-        code: ErrorCodes.INVALID_CONFIGURATION,
-      });
+      throw new ConfigurationError('authTimeout must be a positive number of seconds.');
     }
     this.provider = options.provider;
     this.authTimeout = timeout;
@@ -108,7 +112,7 @@ export class AuthFlowManager {
   async runNative(options: RunNativeOptions = {}): Promise<AuthFlowResult> {
     if (this.#state === AuthFlowState.IN_PROGRESS) {
       throw new AuthenticationError('A sign-in is already in progress. Cancel it first.', {
-        code: ErrorCodes.INTERNAL,
+        code: ErrorCodes.SIGN_IN_IN_PROGRESS,
         provider: this.provider.name,
         flowId: this.#flowId,
       });

@@ -81,7 +81,7 @@ export interface OAuthProvider {
    */
   exchangeCode(params: ExchangeCodeParams): Promise<OAuthTokenSet>;
   /**
-   * Refreshes tokens. Rejects with `TokenRefreshError` (`code: 'reauth_required'` on `invalid_grant`).
+   * Refreshes tokens. Rejects with `TokenRefreshError` (`ErrorCodes.REAUTH_REQUIRED` on `invalid_grant`).
    * Pass the current `idToken` so that a refreshed ID token is checked to be about the same
    * user (`sub`) from the same issuer (OIDC Core §12.2).
    */

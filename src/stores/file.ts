@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
-import { ErrorCodes, TokenError } from '../errors.js';
+import { ErrorCodes, StoreError, TokenError } from '../errors.js';
 import { type OAuthTokenSet, parseTokenSet } from '../tokens/token-set.js';
 import { withFileLock } from './lock.js';
 import type { TokenStore } from './types.js';
@@ -80,7 +80,7 @@ export class FileTokenStore implements TokenStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         return { version: 1, tokens: Object.create(null) };
       }
-      if (error instanceof TokenError) throw error;
+      if (error instanceof TokenError || error instanceof StoreError) throw error;
       throw this.#storeError(`Cannot read the token file ${this.path}`, error);
     }
     return this.#parse(text);
@@ -88,7 +88,7 @@ export class FileTokenStore implements TokenStore {
 
   #parse(text: string): FileContents {
     const corrupt = () =>
-      new TokenError(
+      new StoreError(
         `The token file ${this.path} is corrupt. Delete it and sign in again (run \`authflow login\`).`,
         { code: ErrorCodes.STORE_ERROR },
       );
@@ -125,7 +125,7 @@ export class FileTokenStore implements TokenStore {
         { timeoutMs: this.#lockTimeoutMs },
       );
     } catch (error) {
-      if (error instanceof TokenError) throw error;
+      if (error instanceof TokenError || error instanceof StoreError) throw error;
       throw this.#storeError(`Cannot write the token file ${this.path}`, error);
     }
   }
@@ -153,7 +153,7 @@ export class FileTokenStore implements TokenStore {
     const dir = dirname(resolve(this.path));
     const info = await stat(dir);
     const unsafe = (why: string, fix: string) =>
-      new TokenError(
+      new StoreError(
         `The token directory ${dir} ${why}, who could swap in tokens of their own. ${fix}`,
         { code: ErrorCodes.STORE_ERROR },
       );
@@ -171,9 +171,9 @@ export class FileTokenStore implements TokenStore {
     }
   }
 
-  #storeError(message: string, cause: unknown): TokenError {
+  #storeError(message: string, cause: unknown): StoreError {
     const reason = (cause as NodeJS.ErrnoException)?.code ?? 'unknown error';
-    return new TokenError(`${message} (${reason}). Check the file's permissions and free space.`, {
+    return new StoreError(`${message} (${reason}). Check the file's permissions and free space.`, {
       code: ErrorCodes.STORE_ERROR,
       cause,
     });

@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { ErrorCodes, TokenError } from '../errors.js';
+import { ErrorCodes, StoreError } from '../errors.js';
 
 /** Options for {@link KeyringAgent}. */
 export interface KeyringAgentOptions {
@@ -81,7 +81,7 @@ export class KeyringAgent {
   readonly #pending = new Map<number, Pending>();
   #stderr = '';
   /** Set once a call timed out: later calls fail at once instead of waiting again. */
-  #broken: TokenError | undefined;
+  #broken: StoreError | undefined;
 
   constructor(options: KeyringAgentOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 5000;
@@ -207,6 +207,6 @@ export class KeyringAgent {
   }
 }
 
-function storeError(message: string): TokenError {
-  return new TokenError(message, { code: ErrorCodes.STORE_ERROR });
+function storeError(message: string): StoreError {
+  return new StoreError(message, { code: ErrorCodes.STORE_ERROR });
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ErrorCodes, TokenError } from '../errors.js';
+import { ErrorCodes, StoreError } from '../errors.js';
 import { type OAuthTokenSet, parseTokenSet } from '../tokens/token-set.js';
 import { KeyringAgent } from './keyring-agent.js';
 import type { TokenStore } from './types.js';
@@ -60,7 +60,7 @@ export class KeyringTokenStore implements TokenStore {
       const { raw: _raw, ...rest } = tokens;
       value = JSON.stringify(rest);
       if (value.length > WINDOWS_MAX_CHARS) {
-        throw new TokenError(
+        throw new StoreError(
           'This token set is too large for Windows Credential Manager. Use --store file (FileTokenStore) instead.',
           { code: ErrorCodes.STORE_ERROR },
         );
@@ -80,7 +80,7 @@ export class KeyringTokenStore implements TokenStore {
     }
     const tokens = parseTokenSet(parsed);
     if (!tokens) {
-      throw new TokenError(
+      throw new StoreError(
         `The keychain entry "${this.#prefix + key}" (service "${this.service}") is not a token set. Delete it, then sign in again.`,
         { code: ErrorCodes.STORE_ERROR },
       );

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { ErrorCodes, TokenError } from '../errors.js';
+import { ErrorCodes, StoreError } from '../errors.js';
 
 /** Options for {@link acquireFileLock}. */
 export interface FileLockOptions {
@@ -97,7 +97,7 @@ async function breakStale(path: string, staleMs: number): Promise<void> {
 
 /**
  * Takes the lock at `path` (creating its directory, mode 0700), waiting while another
- * live process holds it. Rejects with `TokenError` (`store_error`) after `timeoutMs`.
+ * live process holds it. Rejects with `StoreError` (`store_error`) after `timeoutMs`.
  */
 export async function acquireFileLock(
   path: string,
@@ -125,7 +125,7 @@ export async function acquireFileLock(
       return heldLock(path, owner, staleMs);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new TokenError(`Cannot create the lock file ${path}: ${(error as Error).message}`, {
+        throw new StoreError(`Cannot create the lock file ${path}: ${(error as Error).message}`, {
           code: ErrorCodes.STORE_ERROR,
           cause: error,
         });
@@ -136,7 +136,7 @@ export async function acquireFileLock(
       continue;
     }
     if (Date.now() >= deadline) {
-      throw new TokenError(
+      throw new StoreError(
         `Timed out after ${timeoutMs} ms waiting for the lock ${path}. If no other authflow process is running, delete that file.`,
         { code: ErrorCodes.STORE_ERROR },
       );

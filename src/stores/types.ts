@@ -5,7 +5,7 @@
  */
 import type { OAuthTokenSet } from '../tokens/token-set.js';
 
-/** Where token sets live. Every method may reject with `TokenError` (`code: 'store_error'`). */
+/** Where token sets live. Every method may reject with `StoreError` (`ErrorCodes.STORE_ERROR`). */
 export interface TokenStore {
   /** Saves (replaces) the token set under `key`. */
   save(key: string, tokens: OAuthTokenSet): Promise<void>;

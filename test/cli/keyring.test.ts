@@ -6,7 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TokenError } from '../../src/errors.js';
+import { StoreError } from '../../src/errors.js';
 import { KeyringTokenStore } from '../../src/stores/keyring.js';
 import { useBrowser } from '../helpers/browser.js';
 import { useDevProvider } from '../helpers/dev-provider.js';
@@ -73,7 +73,7 @@ describe('KeyringTokenStore and the CLI on a real Secret Service', () => {
 
         await store.saveSecret('a:corrupt', 'not json');
         await assert.rejects(store.load('corrupt'), (error: unknown) => {
-          assert.ok(error instanceof TokenError);
+          assert.ok(error instanceof StoreError);
           assert.equal(error.code, 'store_error');
           assert.match(error.message, /not a token set/);
           return true;

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { TokenError } from '../../src/errors.js';
+import { StoreError } from '../../src/errors.js';
 import { acquireFileLock, withFileLock } from '../../src/stores/lock.js';
 import { ROOT, tempConfigDir } from './harness.js';
 
@@ -84,7 +84,7 @@ describe('acquireFileLock', () => {
     await assert.rejects(
       acquireFileLock(path, { timeoutMs: 200, staleMs: 5000 }),
       (error: unknown) => {
-        assert.ok(error instanceof TokenError);
+        assert.ok(error instanceof StoreError);
         assert.equal(error.code, 'store_error');
         assert.match(error.message, /Timed out after 200 ms waiting for the lock .*c\.lock/);
         return true;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type DevProvider, startDevProvider } from '../../src/dev/index.js';
-import { AuthenticationError } from '../../src/errors.js';
+import { ConfigurationError } from '../../src/errors.js';
 import { AuthFlowManager } from '../../src/flow/auth-flow-manager.js';
 import { AuthFlowState } from '../../src/flow/state.js';
 import { GenericOIDCProvider } from '../../src/providers/index.js';
@@ -79,12 +79,15 @@ describe('AuthFlowManager modes', () => {
     assert.throws(
       () => new AuthFlowManager({ provider: provider(), authTimeout: 0 }),
       (error: unknown) =>
-        error instanceof AuthenticationError && error.code === 'invalid_configuration',
+        error instanceof ConfigurationError && error.code === 'invalid_configuration',
     );
     const manager = new AuthFlowManager({ provider: provider() });
     const first = manager.runNative({ showWindow: () => {} });
     await new Promise((r) => setTimeout(r, 50));
-    await assert.rejects(manager.runNative({ showWindow: () => {} }), /already in progress/);
+    await assert.rejects(manager.runNative({ showWindow: () => {} }), {
+      message: /already in progress/,
+      code: 'sign_in_in_progress',
+    });
     manager.cancel();
     await assert.rejects(first, /cancelled/);
   });

@@ -4,7 +4,7 @@ import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TokenError } from '../../src/errors.js';
+import { StoreError } from '../../src/errors.js';
 import { FileTokenStore } from '../../src/stores/file.js';
 import type { OAuthTokenSet } from '../../src/tokens/token-set.js';
 
@@ -44,12 +44,12 @@ describe('FileTokenStore', () => {
     await writeFile(path, '{"tokens": {"x": {"accessToken": 5}}');
     const store = new FileTokenStore({ path });
     await assert.rejects(store.load('x'), (error: unknown) => {
-      assert.ok(error instanceof TokenError);
+      assert.ok(error instanceof StoreError);
       assert.equal(error.code, 'store_error');
       assert.match(error.message, /corrupt.*authflow login/);
       return true;
     });
-    await assert.rejects(store.save('x', tokens(1)), TokenError);
+    await assert.rejects(store.save('x', tokens(1)), StoreError);
   });
 
   it('FileTokenStore loses nothing when two processes write at once', async () => {
@@ -84,7 +84,7 @@ describe('FileTokenStore', () => {
     const store = new FileTokenStore({ path: join(shared, 'tokens.json') });
     for (const operation of [() => store.save('alice', tokens(1)), () => store.load('alice')]) {
       await assert.rejects(operation(), (error: unknown) => {
-        assert.ok(error instanceof TokenError);
+        assert.ok(error instanceof StoreError);
         assert.equal(error.code, 'store_error');
         assert.match(error.message, /can be written by other users \(mode 777\).*chmod 700/);
         return true;
@@ -103,7 +103,7 @@ describe('FileTokenStore', () => {
     }
     const store = new FileTokenStore({ path: join(foreign, 'tokens.json') });
     await assert.rejects(store.save('alice', tokens(1)), (error: unknown) => {
-      assert.ok(error instanceof TokenError);
+      assert.ok(error instanceof StoreError);
       assert.equal(error.code, 'store_error');
       assert.match(error.message, /belongs to another user \(uid \d+\).*swap in tokens/);
       return true;
