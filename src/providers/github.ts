@@ -69,6 +69,12 @@ export const githubErrorStatusHook: ResponseHook = (request, response, body) => 
  * primary verified address from `GET /user/emails` is filled in (needs the `user:email`
  * scope). Revocation uses GitHub's `DELETE /applications/{client_id}/token` with the client
  * credentials.
+ *
+ * @see https://docs.github.com/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+ * @example
+ * ```ts
+ * const github = new GitHubProvider({ clientId, clientSecret, scopes: ['read:user', 'user:email'] });
+ * ```
  */
 export class GitHubProvider extends OAuth2Provider {
   /** The REST API base. */

@@ -30,6 +30,12 @@ export interface GoogleProviderOptions extends BaseProviderOptions {
  * Google sign-in. Every authorization request carries `access_type=offline` and
  * `prompt=consent`, so Google returns a refresh token each time (it sends one only on
  * consent). Pass `extraAuthorizeParams: { prompt: 'select_account' }` to change the prompt.
+ *
+ * @see https://developers.google.com/identity/protocols/oauth2/native-app
+ * @example
+ * ```ts
+ * const google = new GoogleProvider({ clientId, clientSecret, scopes: ['openid', 'email'] });
+ * ```
  */
 export class GoogleProvider extends GenericOIDCProvider {
   constructor(options: GoogleProviderOptions) {

@@ -50,6 +50,12 @@ export interface MicrosoftProviderOptions extends BaseProviderOptions {
  * account kind matches (`consumers` only personal accounts, `organizations` none).
  *
  * Microsoft has no RFC 7009 revocation endpoint: {@link revokeToken} resolves `false`.
+ *
+ * @see https://learn.microsoft.com/entra/identity-platform/v2-protocols-oidc
+ * @example
+ * ```ts
+ * const microsoft = new MicrosoftProvider({ clientId, tenantId: 'organizations' });
+ * ```
  */
 export class MicrosoftProvider extends GenericOIDCProvider {
   /** The configured tenant (`common`, `organizations`, `consumers`, a GUID or a domain). */

@@ -31,7 +31,19 @@ export interface OAuth2ProviderOptions extends BaseProviderOptions {
   name?: string;
 }
 
-/** A plain OAuth 2.0 provider: no ID token (`isOidc` is `false`), user profile from `userinfoUrl`. */
+/**
+ * A plain OAuth 2.0 provider: no ID token (`isOidc` is `false`), user profile from `userinfoUrl`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749
+ * @example
+ * ```ts
+ * const provider = new OAuth2Provider({
+ *   clientId: 'my-app',
+ *   authorizeUrl: 'https://auth.example.com/authorize',
+ *   tokenUrl: 'https://auth.example.com/token',
+ * });
+ * ```
+ */
 export class OAuth2Provider extends BaseProvider {
   readonly #metadata: client.ServerMetadata;
   readonly #insecure: boolean;

@@ -26,6 +26,7 @@ export interface ToTokenSetOptions {
  * unknown types are refused: the token would be used wrongly); `expires_in`, when present,
  * must be a non-negative integer.
  *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
  * @throws TokenError on a malformed response.
  */
 export function toTokenSet(

@@ -42,7 +42,11 @@ export interface ExchangeCodeParams {
   signal?: AbortSignal;
 }
 
-/** A device authorization (RFC 8628) in progress. */
+/**
+ * A device authorization in progress.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc8628#section-3.2
+ */
 export interface DeviceAuthorization {
   /** Code the user types at the verification page. */
   userCode: string;

@@ -13,7 +13,11 @@ export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname.toLowerCase());
 }
 
-/** Whether a request to `url` is allowed: `https:` anywhere, `http:` on loopback only. */
+/**
+ * Whether a request to `url` is allowed: `https:` anywhere, `http:` on loopback only.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-8.3
+ */
 export function isAllowedUrl(url: URL): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
 }
