@@ -165,6 +165,18 @@ async function buildCauses(): Promise<Record<string, unknown>> {
         }),
       );
     })(),
+    'device response with a bad expires_in': await (async () => {
+      routes.set(
+        '/device',
+        json(200, { device_code: 'd', user_code: 'u', verification_uri: base, expires_in: 'soon' }),
+      );
+      return raised(() =>
+        client.initiateDeviceAuthorization(
+          configuration({ device_authorization_endpoint: `${base}/device` }),
+          {},
+        ),
+      );
+    })(),
     'endpoint missing from metadata': await raised(() =>
       client.initiateDeviceAuthorization(configuration(), {}),
     ),
@@ -289,6 +301,9 @@ const TABLE: Record<string, Partial<Record<ProviderOperation, Expected>>> = {
   },
   'issuer mismatch in metadata': {
     discovery: [A, E.DISCOVERY_FAILED],
+  },
+  'device response with a bad expires_in': {
+    device: [A, E.VALIDATION_FAILED],
   },
   'endpoint missing from metadata': {
     discovery: [A, E.DISCOVERY_FAILED],
