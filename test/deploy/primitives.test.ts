@@ -11,9 +11,8 @@ import { randomId, timingSafeEqual, ValueSigner } from '../../src/deploy/crypto.
 import { createAuthApp } from '../../src/deploy/index.js';
 import { isSameOriginRequest } from '../../src/deploy/same-origin.js';
 import { ConfigurationError } from '../../src/errors.js';
-import type { OAuthProvider } from '../../src/providers/types.js';
-
-const SECRET = 'k3Y9-fB2q_Lm8#Zx7!Wv4@Rt6$Pn1%Hs5^Dj0&Gc';
+import type { AuthorizeUrlParams, OAuthProvider } from '../../src/providers/types.js';
+import { SECRET } from './support/fixtures.js';
 
 describe('signed cookie values', () => {
   const signer = new ValueSigner(SECRET);
@@ -215,10 +214,53 @@ describe('createAuthApp refuses unsafe settings', () => {
     });
   }
 
-  it('accepts safe settings, including http on loopback', async () => {
-    await createAuthApp(ok).close();
-    await createAuthApp({ ...ok, baseUrl: 'http://127.0.0.1:3000' }).close();
-    await createAuthApp({ ...ok, baseUrl: 'http://app.internal', allowInsecureHttp: true }).close();
+  it('accepts safe settings, including http on loopback, and signs in at the URLs they give', async () => {
+    const accepted: [Record<string, unknown>, string, boolean][] = [
+      [{}, 'https://app.example.com/auth/callback', true],
+      [{ baseUrl: 'http://127.0.0.1:3000' }, 'http://127.0.0.1:3000/auth/callback', false],
+      [
+        { baseUrl: 'http://app.internal', allowInsecureHttp: true, basePath: '/sso' },
+        'http://app.internal/sso/callback',
+        false,
+      ],
+    ];
+    for (const [override, redirectUri, secure] of accepted) {
+      const asked: AuthorizeUrlParams[] = [];
+      const auth = createAuthApp({
+        ...ok,
+        ...override,
+        provider: {
+          ...provider,
+          buildAuthorizeUrl: async (params) => {
+            asked.push(params);
+            return new URL('https://idp.example/authorize');
+          },
+        },
+      });
+      try {
+        const origin = new URL(redirectUri).origin;
+        const loginPath = new URL(redirectUri).pathname.replace(/callback$/, 'login');
+        assert.equal(auth.loginPath, loginPath);
+        const response = await auth.fetch(new Request(`${origin}${loginPath}`), {
+          remoteAddress: '127.0.0.1',
+        });
+        assert.equal(response.status, 302, redirectUri);
+        assert.equal(response.headers.get('location'), 'https://idp.example/authorize');
+        assert.deepEqual(
+          asked.map((params) => params.redirectUri),
+          [redirectUri],
+        );
+        const cookie = response.headers.get('set-cookie') ?? '';
+        assert.match(cookie, /HttpOnly/i);
+        assert.equal(
+          /;\s*Secure/i.test(cookie),
+          secure,
+          `Secure cookie only over https: ${redirectUri}`,
+        );
+      } finally {
+        await auth.close();
+      }
+    }
   });
 });
 

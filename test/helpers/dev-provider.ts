@@ -31,19 +31,6 @@ export function useDevProvider(options: DevProviderOptions = {}): () => DevProvi
   };
 }
 
-/** Runs `fn` with a fresh development provider, closed afterwards whatever happens. */
-export async function withDevProvider<T>(
-  fn: (provider: DevProvider) => Promise<T>,
-  options: DevProviderOptions = {},
-): Promise<T> {
-  const provider = await startDevProvider(options);
-  try {
-    return await fn(provider);
-  } finally {
-    await provider.close();
-  }
-}
-
 /** A loopback HTTP server that records the requests the provider redirects the browser to. */
 export interface RedirectCatcher {
   /** `http://127.0.0.1:<port>/callback` */
