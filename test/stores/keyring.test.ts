@@ -1,18 +1,16 @@
-// The OS keychain store for real (gnome-keyring on a private D-Bus), its timeouts, and the
-// CLI's fallback to a 0600 file when there is no usable keychain.
+// The OS keychain store on a real Secret Service (gnome-keyring on a private D-Bus): what it
+// does beyond the TokenStore contract (token-stores.test.ts), and its timeouts. The CLI's use
+// of it and its fallback to a file: test/cli/keychain.test.ts.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TokenError } from '../../src/errors.js';
 import { KeyringTokenStore } from '../../src/stores/keyring.js';
-import { useBrowser } from '../helpers/browser.js';
-import { useDevProvider } from '../helpers/dev-provider.js';
-import { type SecretService, startSecretService } from '../helpers/keyring.js';
-import { cliEnv, runCli, tempConfigDir } from './harness.js';
-import { loginWithBrowser } from './sign-in.js';
+import {
+  type SecretService,
+  startSecretService,
+  useSilentBus,
+  withBus,
+} from '../helpers/keyring.js';
 
 const tokens = (accessToken: string) => ({
   accessToken,
@@ -21,26 +19,7 @@ const tokens = (accessToken: string) => ({
   expiresAt: 1_700_003_600,
 });
 
-/** Runs `fn` with this process's D-Bus address set (the keychain agent inherits it). */
-async function withBus<T>(address: string, fn: () => Promise<T>): Promise<T> {
-  const previous = process.env.DBUS_SESSION_BUS_ADDRESS;
-  process.env.DBUS_SESSION_BUS_ADDRESS = address;
-  try {
-    return await fn();
-  } finally {
-    if (previous === undefined) delete process.env.DBUS_SESSION_BUS_ADDRESS;
-    else process.env.DBUS_SESSION_BUS_ADDRESS = previous;
-  }
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
-}
-
-describe('KeyringTokenStore and the CLI on a real Secret Service', () => {
+describe('KeyringTokenStore on a real Secret Service', () => {
   let secrets: SecretService;
   before(async () => {
     secrets = await startSecretService();
@@ -48,8 +27,6 @@ describe('KeyringTokenStore and the CLI on a real Secret Service', () => {
   after(async () => {
     await secrets?.stop();
   });
-  const browser = useBrowser();
-  const dev = useDevProvider();
   const bus = () => secrets.env.DBUS_SESSION_BUS_ADDRESS as string;
 
   test('saves, loads, lists and deletes token sets in the keychain', async () => {
@@ -87,144 +64,25 @@ describe('KeyringTokenStore and the CLI on a real Secret Service', () => {
       }
     });
   });
+});
 
-  test('login stores tokens and the client secret in the keychain, not in files', async (t) => {
-    const dir = await tempConfigDir(t);
-    const env = cliEnv(dir, { DBUS_SESSION_BUS_ADDRESS: bus() });
-    // The confidential web client: its secret must go to the keychain.
-    const login = await loginWithBrowser(t, browser(), dev(), env, {
-      args: ['--client-id', dev().webClientId, '--client-secret', dev().webClientSecret],
-    });
-    assert.equal(login.code, 0, login.stderr);
-    assert.doesNotMatch(login.stderr, /keychain/, 'the keychain works: no fallback warning');
-
-    const status = JSON.parse((await runCli(['status', '--json'], env)).stdout);
-    assert.equal(status.store, 'keyring');
-    assert.match(status.storeLocation, /OS keychain/);
-    assert.equal(existsSync(join(dir, 'tokens')), false, 'no token file');
-
-    const first = await runCli(['token'], env);
-    assert.equal(first.code, 0, first.stderr);
-    const accessToken = first.stdout.trim();
-    for (const file of await filesUnder(dir)) {
-      const text = await readFile(file, 'utf8');
-      assert.ok(!text.includes(accessToken), `${file} holds no token`);
-      assert.ok(!text.includes(dev().webClientSecret), `${file} holds no client secret`);
-    }
-
-    await withBus(bus(), async () => {
-      const store = new KeyringTokenStore({ service: 'authflow', keyPrefix: 'profile:default:' });
+describe('KeyringTokenStore on a D-Bus that never answers', () => {
+  test('calls time out, and later calls fail at once', async (t) => {
+    await withBus(await useSilentBus(t), async () => {
+      const store = new KeyringTokenStore({ timeoutMs: 800 });
       try {
-        assert.equal(await store.loadSecret('client-secret:default'), dev().webClientSecret);
-        const saved = await store.load('alice');
-        assert.equal(saved?.accessToken, accessToken);
-        // Expire it in the keychain: `token` refreshes (with the saved secret) and saves back.
-        await store.save('alice', { ...(saved as NonNullable<typeof saved>), expiresAt: 1 });
-        const before = dev().tokenRequests.refresh_token;
-        const refreshed = await runCli(['token'], env);
-        assert.equal(refreshed.code, 0, refreshed.stderr);
-        assert.notEqual(refreshed.stdout.trim(), accessToken);
-        assert.equal(dev().tokenRequests.refresh_token, before + 1);
-        assert.equal((await store.load('alice'))?.accessToken, refreshed.stdout.trim());
-
-        const logout = await runCli(['logout'], env);
-        assert.equal(logout.code, 0, logout.stderr);
-        assert.match(logout.stdout, /revoked the refresh token/);
-        assert.equal(await store.exists('alice'), false);
-        assert.equal((await dev().introspect(refreshed.stdout.trim())).active, false);
+        const first = await store.load('x').then(
+          () => assert.fail('a silent bus cannot load'),
+          (error: unknown) => error,
+        );
+        assert.ok(first instanceof TokenError);
+        assert.equal(first.code, 'store_error');
+        assert.match(first.message, /did not answer within 800 ms/);
+        // The store gave up on the bus: a later call fails with that same error, asking nothing.
+        await assert.rejects(store.save('x', tokens('t')), (error) => error === first);
       } finally {
         store.close();
       }
     });
-  });
-});
-
-describe('without a usable keychain', () => {
-  const browser = useBrowser();
-  const dev = useDevProvider();
-
-  test('login falls back to a 0600 file with a one-line warning, and the profile remembers it', async (t) => {
-    const dir = await tempConfigDir(t);
-    const env = cliEnv(dir); // D-Bus address leads nowhere
-    const login = await loginWithBrowser(t, browser(), dev(), env);
-    assert.equal(login.code, 0, login.stderr);
-    const tokenFile = join(dir, 'tokens', 'default.json');
-    const warnings = login.stderr.split('\n').filter((line) => /warning/.test(line));
-    assert.equal(warnings.length, 1);
-    const warning = warnings[0] as string;
-    assert.match(
-      warning,
-      /the OS keychain is not available here; tokens go to .* \(--verbose says why\)$/,
-    );
-    assert.ok(warning.includes(tokenFile), 'the warning says where the tokens are');
-    assert.ok(warning.length - tokenFile.length < 140, `short: ${warning}`);
-    assert.doesNotMatch(login.stderr, /DBus|D-Bus|socket/i, 'the detail only with --verbose');
-    assert.equal((await stat(tokenFile)).mode & 0o777, 0o600);
-    const profile = JSON.parse(await readFile(join(dir, 'profiles.json'), 'utf8')).profiles.default;
-    assert.equal(profile.store, 'file');
-    assert.match(profile.storeFallbackReason, /DBus|D-Bus|socket/i);
-
-    const again = await loginWithBrowser(t, browser(), dev(), env);
-    assert.equal(again.code, 0, again.stderr);
-    assert.doesNotMatch(again.stderr, /warning/, 'the file choice is remembered');
-    assert.equal((await runCli(['token'], env)).code, 0);
-  });
-
-  test('--store keyring fails clearly instead of falling back', async (t) => {
-    const dir = await tempConfigDir(t);
-    const result = await runCli(
-      [
-        'login',
-        '--no-browser',
-        '--store',
-        'keyring',
-        '--provider',
-        'oidc',
-        '--issuer',
-        dev().issuer,
-        '--client-id',
-        dev().clientId,
-      ],
-      cliEnv(dir),
-    );
-    assert.equal(result.code, 1);
-    assert.match(result.stderr, /The OS keychain is not usable here/);
-  });
-
-  test('a silent D-Bus never hangs: calls time out, the CLI falls back', async (t) => {
-    const dir = await tempConfigDir(t);
-    const socketPath = join(dir, 'silent-bus.sock');
-    const sockets = new Set<import('node:net').Socket>();
-    const server: Server = createServer((socket) => {
-      sockets.add(socket); // accepts and never answers
-    });
-    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-    t.after(() => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    });
-    const address = `unix:path=${socketPath}`;
-
-    await withBus(address, async () => {
-      const store = new KeyringTokenStore({ timeoutMs: 800 });
-      const started = Date.now();
-      await assert.rejects(store.load('x'), /did not answer within 800 ms/);
-      assert.ok(Date.now() - started < 5000);
-      const again = Date.now();
-      await assert.rejects(store.save('x', tokens('t')), /did not answer/);
-      assert.ok(Date.now() - again < 200, 'later calls fail at once');
-      store.close();
-    });
-
-    const env = cliEnv(dir, {
-      DBUS_SESSION_BUS_ADDRESS: address,
-      AUTHFLOW_KEYRING_TIMEOUT_MS: '1000',
-    });
-    const started = Date.now();
-    const login = await loginWithBrowser(t, browser(), dev(), env, { args: ['--verbose'] });
-    assert.equal(login.code, 0, login.stderr);
-    assert.match(login.stderr, /warning: the OS keychain is not available here/);
-    assert.match(login.stderr, /\n {2}keychain: The OS keychain did not answer within 1000 ms/);
-    assert.ok(Date.now() - started < 30_000);
   });
 });
