@@ -5,7 +5,7 @@
  * embedded provider (oidc-provider's token endpoint), for SessionManager, deploy mode over two
  * workers on a real redis-server, and authflow/client. The CLI case (ten `authflow token`
  * processes) is SLT-05 in test/cli/refresh.test.ts; the rule itself is tested in
- * test/unit/refresh-due.test.ts (SLT-00*).
+ * test/tokens/refresh-due.test.ts (SLT-00*).
  *
  * Ids: SLT-01 … SLT-04.
  */
