@@ -86,19 +86,20 @@ describe('cookie parsing', () => {
     assert.equal(readCookieOnce(request('a=1; b'), 'sid'), undefined);
   });
 
-  it('never throws on garbage and ignores oversized headers', () => {
-    for (const garbage of [
-      '',
-      ';;;',
-      '=',
-      'sid',
-      'sid=%E0%A4%A',
-      '\u00ff=\u00fe; sid=\u00e9',
-      `sid=${'x'.repeat(20_000)}`,
-    ]) {
-      assert.doesNotThrow(() => readCookie(request(garbage), 'sid'));
+  it('reads garbage without throwing, values as sent, and ignores oversized headers', () => {
+    const cases: [string, string[]][] = [
+      ['', []],
+      [';;;', []],
+      ['=', []],
+      ['sid', []],
+      ['sid=%E0%A4%A', ['%E0%A4%A']],
+      ['\u00ff=\u00fe; sid=\u00e9', ['\u00e9']],
+      [`sid=${'x'.repeat(20_000)}`, []],
+      [`sid=1; pad=${'x'.repeat(20_000)}`, []],
+    ];
+    for (const [header, values] of cases) {
+      assert.deepEqual(readCookie(request(header), 'sid'), values, header.slice(0, 20));
     }
-    assert.deepEqual(readCookie(request(`sid=1; pad=${'x'.repeat(20_000)}`), 'sid'), []);
   });
 
   it('serialises HttpOnly, SameSite and Secure', () => {
