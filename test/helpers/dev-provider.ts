@@ -31,6 +31,28 @@ export function useDevProvider(options: DevProviderOptions = {}): () => DevProvi
   };
 }
 
+/**
+ * The HTTP status of the provider's authorization endpoint for a PKCE code request by
+ * `clientId` with `redirectUri`, redirects not followed: 303 when it accepts the request
+ * (login page next), 400 when it refuses the client or redirect URI.
+ */
+export function authorizeStatus(
+  issuer: string,
+  clientId: string,
+  redirectUri: string,
+): Promise<number> {
+  const url = new URL('/auth', issuer);
+  url.search = new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: 'openid',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  }).toString();
+  return fetch(url, { redirect: 'manual' }).then((response) => response.status);
+}
+
 /** A loopback HTTP server that records the requests the provider redirects the browser to. */
 export interface RedirectCatcher {
   /** `http://127.0.0.1:<port>/callback` */
