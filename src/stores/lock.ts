@@ -169,7 +169,16 @@ function heldLock(path: string, owner: LockOwner, staleMs: number): FileLock {
   };
 }
 
-/** Runs `fn` while holding the lock at `path`. */
+/**
+ * Runs `fn` while holding the lock at `path`, and releases it however `fn` ends.
+ *
+ * @example
+ * ```ts
+ * await withFileLock(`${path}.lock`, async () => {
+ *   // read, change and write `path`: no other process does so meanwhile
+ * });
+ * ```
+ */
 export async function withFileLock<T>(
   path: string,
   fn: () => Promise<T>,
