@@ -26,7 +26,7 @@ export interface ChromiumAppWindowOptions {
 
 /** A dedicated sign-in window: a show/close pair for `runNative`. */
 export interface ChromiumAppWindow {
-  /** Opens the window. */
+  /** Opens the window at the sign-in URL: pass it as `runNative({ showWindow })`. */
   showWindow: ShowWindow;
   /** Closes it and deletes its throwaway profile. */
   closeWindow: CloseWindow;

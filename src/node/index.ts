@@ -42,7 +42,7 @@ export interface RunningServer {
   readonly url: string;
   /** The port it listens on. */
   readonly port: number;
-  /** Node's server. */
+  /** Node's `http.Server`, for settings such as `keepAliveTimeout`. */
   readonly server: Server;
   /** Stops listening and closes every connection, keep-alive ones included. Idempotent. */
   close(): Promise<void>;

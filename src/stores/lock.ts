@@ -25,7 +25,7 @@ export interface FileLockOptions {
   signal?: AbortSignal;
 }
 
-/** A held lock. */
+/** A lock this process holds until `release()`; its file is touched meanwhile, so it never looks abandoned. */
 export interface FileLock {
   /** The lock file's path. */
   readonly path: string;
