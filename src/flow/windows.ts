@@ -48,7 +48,7 @@ export type WindowLabel = string | undefined | void;
 /** Closes the window `showWindow` opened. May be async. */
 export type CloseWindow = (label: string | undefined) => void | Promise<void>;
 
-/** Window settings where neither the manager nor `runNative` sets one (`windowConfig` overrides). */
+/** Window settings used where `runNative({ windowConfig })` sets none. */
 export const DEFAULT_WINDOW_CONFIG: Readonly<WindowConfig> = Object.freeze({
   title: 'Sign In',
   width: 500,
