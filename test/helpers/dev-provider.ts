@@ -1,12 +1,12 @@
 // Test fixtures around the embedded development provider (src/dev).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before } from 'node:test';
 import {
   type DevProvider,
   type DevProviderOptions,
   startDevProvider,
 } from '../../src/dev/index.js';
+import { useStarted } from './fixture.js';
 
 export type { DevProvider, DevProviderOptions } from '../../src/dev/index.js';
 export { startDevProvider };
@@ -17,18 +17,11 @@ export { startDevProvider };
  * gives the provider inside tests.
  */
 export function useDevProvider(options: DevProviderOptions = {}): () => DevProvider {
-  let provider: DevProvider | undefined;
-  before(async () => {
-    provider = await startDevProvider(options);
-  });
-  after(async () => {
-    await provider?.close();
-  });
-  return () => {
-    if (provider === undefined)
-      throw new Error('useDevProvider(): not started yet (use it inside tests).');
-    return provider;
-  };
+  return useStarted(
+    'useDevProvider()',
+    () => startDevProvider(options),
+    (provider) => provider.close(),
+  );
 }
 
 /**
