@@ -5,16 +5,11 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { KeyringTokenStore } from '../../src/stores/keyring.js';
 import { useBrowser } from '../helpers/browser.js';
 import { useDevProvider } from '../helpers/dev-provider.js';
-import {
-  type SecretService,
-  startSecretService,
-  useSilentBus,
-  withBus,
-} from '../helpers/keyring.js';
+import { useSecretService, useSilentBus, withBus } from '../helpers/keyring.js';
 import { cliEnv, runCli, tempConfigDir } from './harness.js';
 import { loginWithBrowser } from './sign-in.js';
 
@@ -26,16 +21,9 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 describe('the CLI on a real Secret Service', () => {
-  let secrets: SecretService;
-  before(async () => {
-    secrets = await startSecretService();
-  });
-  after(async () => {
-    await secrets?.stop();
-  });
+  const bus = useSecretService();
   const browser = useBrowser();
   const dev = useDevProvider();
-  const bus = () => secrets.env.DBUS_SESSION_BUS_ADDRESS as string;
 
   test('login stores tokens and the client secret in the keychain, not in files', async (t) => {
     const dir = await tempConfigDir(t);

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import { useStarted } from './fixture.js';
 import { tempDir } from './temp-dir.js';
 
 const execFileAsync = promisify(execFile);
@@ -185,4 +186,13 @@ export async function useSilentBus(t: TestContext): Promise<string> {
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
   return `unix:path=${socketPath}`;
+}
+
+/**
+ * node:test fixture: a {@link SecretService} for the tests of the enclosing `describe` (or
+ * file), stopped after them even when they fail. The returned function gives its bus address.
+ */
+export function useSecretService(): () => string {
+  const secrets = useStarted('useSecretService()', startSecretService, (s) => s.stop());
+  return () => secrets().env.DBUS_SESSION_BUS_ADDRESS as string;
 }

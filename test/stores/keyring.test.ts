@@ -2,15 +2,10 @@
 // does beyond the TokenStore contract (token-stores.test.ts), and its timeouts. The CLI's use
 // of it and its fallback to a file: test/cli/keychain.test.ts.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { TokenError } from '../../src/errors.js';
 import { KeyringTokenStore } from '../../src/stores/keyring.js';
-import {
-  type SecretService,
-  startSecretService,
-  useSilentBus,
-  withBus,
-} from '../helpers/keyring.js';
+import { useSecretService, useSilentBus, withBus } from '../helpers/keyring.js';
 
 const tokens = (accessToken: string) => ({
   accessToken,
@@ -20,14 +15,7 @@ const tokens = (accessToken: string) => ({
 });
 
 describe('KeyringTokenStore on a real Secret Service', () => {
-  let secrets: SecretService;
-  before(async () => {
-    secrets = await startSecretService();
-  });
-  after(async () => {
-    await secrets?.stop();
-  });
-  const bus = () => secrets.env.DBUS_SESSION_BUS_ADDRESS as string;
+  const bus = useSecretService();
 
   test('saves, loads, lists and deletes token sets in the keychain', async () => {
     await withBus(bus(), async () => {
