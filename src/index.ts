@@ -2,6 +2,21 @@
  * authflow: OAuth 2.0 / OpenID Connect sign-in for desktop apps and CLIs (native mode)
  * and web servers (deploy mode, `authflow/deploy`).
  *
+ * This entry holds native mode and what both modes share: providers, token sets and stores,
+ * errors. Subpaths: `authflow/deploy` (web servers), `authflow/node` (Node `http`, Express,
+ * Fastify), `authflow/client` (browsers), `authflow/dev` (a development OpenID provider).
+ *
+ * @example
+ * ```ts
+ * import { AuthFlowManager, GenericOIDCProvider, KeyringTokenStore, SessionManager } from 'authflow';
+ *
+ * const provider = new GenericOIDCProvider({ issuerUrl: 'https://login.example.com', clientId: 'my-cli' });
+ * const tokenStore = new KeyringTokenStore({ service: 'my-cli' });
+ * const sessionManager = new SessionManager({ provider, tokenStore });
+ * await new AuthFlowManager({ provider, tokenStore, sessionManager }).runNative();
+ * console.log(await sessionManager.getAccessToken());
+ * ```
+ * @see {@link https://www.rfc-editor.org/rfc/rfc8252.html RFC 8252, OAuth 2.0 for native apps}
  * @packageDocumentation
  */
 export {

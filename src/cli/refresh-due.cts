@@ -1,7 +1,7 @@
 /**
  * The refresh rule of `src/tokens/refresh-due.ts` for the `authflow` executable's CommonJS
  * fast path (`bin.cts`), which must not start the ESM loader to import it. Same rule, same
- * results: `test/unit/refresh-due.test.ts` checks that they agree on generated token sets.
+ * results: `test/tokens/refresh-due.test.ts` checks that they agree on generated token sets.
  *
  * @module
  */

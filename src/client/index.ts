@@ -58,7 +58,11 @@ export const AuthEvents = {
 
 /** Options of {@link AuthClient.logout}. */
 export interface LogoutOptions {
-  /** Also sign out at the provider (RP-initiated logout): the browser goes to its end-session page. */
+  /**
+   * Also sign out at the provider (RP-initiated logout): the browser goes to its end-session page.
+   *
+   * @see {@link https://openid.net/specs/openid-connect-rpinitiated-1_0.html OpenID Connect RP-Initiated Logout}
+   */
   federated?: boolean;
 }
 
@@ -102,7 +106,19 @@ function serverNowMs(response: Response): number {
   return Number.isNaN(date) || Math.abs(date - local) <= CLOCK_TOLERANCE_MS ? local : date;
 }
 
-/** Creates a client for the auth routes under `basePath` on this origin. */
+/**
+ * Creates a client for the auth routes under `basePath` on this origin. Most pages use the
+ * module-level functions (one shared client) instead; create one for another `basePath` or
+ * your own event target.
+ *
+ * @example
+ * ```js
+ * const admin = createAuthClient({ basePath: '/admin/auth' });
+ * admin.onAuthStateChange((state) => {
+ *   document.body.classList.toggle('signed-in', state.authenticated);
+ * });
+ * ```
+ */
 export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
   const basePath = options.basePath ?? '/auth';
   const buffer = options.refreshBufferSeconds ?? 60;
@@ -263,7 +279,7 @@ export const reload = (): Promise<AuthState> => client().reload();
 export const isAuthenticated = (): Promise<boolean> => client().isAuthenticated();
 /** Sends the browser to sign in, then back to `returnTo` (default: this page). */
 export const login = (returnTo?: string): void => client().login(returnTo);
-/** Signs out. */
+/** Signs out: the server ends the session and deletes its tokens; see {@link LogoutOptions}. */
 export const logout = (options?: LogoutOptions): Promise<void> => client().logout(options);
 /** Refreshes the session's tokens now. */
 export const refresh = (): Promise<AuthState> => client().refresh();

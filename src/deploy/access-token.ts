@@ -3,6 +3,8 @@
  * user's behalf (Google APIs, Microsoft Graph, your own). Refreshed first when it expires
  * soon, under the same cross-worker lock as `POST /auth/refresh`.
  *
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6750.html#section-2.1 RFC 6750 §2.1, sending a bearer token}
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6749.html#section-6 RFC 6749 §6, refreshing an access token}
  * @module
  */
 import { AuthenticationError, ErrorCodes } from '../errors.js';
@@ -11,11 +13,22 @@ import { isTokenExpired, type OAuthTokenSet } from '../tokens/token-set.js';
 import type { AuthContext } from './context.js';
 import { refreshSessionTokens } from './refresh-session.js';
 
-/** A usable access token and what the app needs to decide how to use it. Never the refresh token. */
+/**
+ * A usable access token and what the app needs to decide how to use it. Never the refresh token.
+ *
+ * @example
+ * ```ts
+ * const token = await auth.getAccessToken(c);
+ * if (token === null) return c.redirect(auth.loginPath);
+ * const events = await fetch('https://www.googleapis.com/calendar/v3/users/me/calendarList', {
+ *   headers: { authorization: `${token.tokenType} ${token.accessToken}` },
+ * });
+ * ```
+ */
 export interface AccessToken {
   /** The access token, for an `Authorization: <tokenType> <accessToken>` header. Never log it. */
   accessToken: string;
-  /** Token type, normally `Bearer`. */
+  /** Token type, normally `Bearer` (RFC 6750). */
   tokenType: string;
   /** When it expires (epoch seconds), or `null` when the provider did not say. */
   expiresAt: number | null;

@@ -101,12 +101,20 @@ const ROUTES: Record<string, { method: 'GET' | 'POST'; handler: Route; sameOrigi
  * Creates the deploy-mode auth app. Throws `ConfigurationError` on missing or unsafe options
  * (a short `secret`, an http `baseUrl` on a public host, ...).
  *
+ * Routes under `basePath` (default `/auth`): `GET /login`, `GET /callback`, `POST /refresh`,
+ * `POST /logout`, `GET /userinfo`, `GET /status`, `POST /backchannel-logout`.
+ *
  * @example
  * ```ts
  * const auth = createAuthApp({ provider, secret: process.env.AUTH_SECRET!, baseUrl: 'https://app.example.com' });
  * app.use(auth.middleware());
  * app.get('/admin', auth.requireRole('admin'), (c) => c.text('hi'));
  * ```
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6749.html#section-4.1 RFC 6749 §4.1, authorization code grant}
+ * @see {@link https://www.rfc-editor.org/rfc/rfc7636.html RFC 7636, PKCE}
+ * @see {@link https://www.rfc-editor.org/rfc/rfc9700.html RFC 9700, OAuth 2.0 security best current practice}
+ * @see {@link https://openid.net/specs/openid-connect-backchannel-1_0.html OpenID Connect Back-Channel Logout}
+ * @see {@link https://openid.net/specs/openid-connect-rpinitiated-1_0.html OpenID Connect RP-Initiated Logout}
  */
 export function createAuthApp(options: AuthAppOptions): AuthApp {
   const resolved = resolveOptions(options);

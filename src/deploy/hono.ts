@@ -1,11 +1,21 @@
 /**
- * Hono middleware for apps built on Hono.
+ * Hono middleware for apps built on Hono: `auth.middleware()` serves the auth routes and puts
+ * the session on the context; `requireAuth()`, `requireRole()`, `requirePermission()` and
+ * `protect()` guard routes. Not signed in: 401 JSON for API calls, a redirect to the login
+ * for a page the browser navigates to; store down: 503.
  *
  * @module
  */
 import type { Context, MiddlewareHandler } from 'hono';
 
-/** A route handler that runs only for a signed-in user; see `protect`. */
+/**
+ * A route handler that runs only for a signed-in user; see `protect`.
+ *
+ * @example
+ * ```ts
+ * app.get('/api/me', auth.protect((c, session) => c.json({ user: session.userId })));
+ * ```
+ */
 export type ProtectedHandler = (
   c: Context<AuthEnv>,
   session: UserSession,
@@ -16,7 +26,16 @@ import { errorResponse, storeUnavailable } from './http.js';
 import type { UserSession } from './session.js';
 import { StoreUnavailableError } from './store-guard.js';
 
-/** The Hono environment authflow's middleware uses: `c.get('session')` is the session or `null`. */
+/**
+ * The Hono environment authflow's middleware uses: `c.get('session')` is the session or `null`.
+ *
+ * @example
+ * ```ts
+ * const app = new Hono<AuthEnv>();
+ * app.use(auth.middleware());
+ * app.get('/', (c) => c.text(c.get('session') ? 'Welcome back' : 'Hello, stranger'));
+ * ```
+ */
 export interface AuthEnv {
   Variables: {
     /** The signed-in user's session, or `null`. */
@@ -35,7 +54,7 @@ interface HonoDeps {
 /** What a Hono middleware resolves to: a Response that ends the request, or nothing. */
 type Outcome = ReturnType<MiddlewareHandler<AuthEnv>>;
 
-/** Builds the middleware factories of an auth app. */
+/** Builds the middleware factories of an auth app (internal: apps get them from `createAuthApp`). */
 export function createHonoMiddleware(deps: HonoDeps) {
   const prefix = `${deps.basePath}/`;
 

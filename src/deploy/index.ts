@@ -2,6 +2,27 @@
  * `authflow/deploy`: sign-in for web servers. `/auth/*` routes on Web-standard
  * Request/Response, server-side sessions with roles, and Redis for scaling out.
  *
+ * A "session" here is a signed-in browser ({@link UserSession}); a {@link SessionStore}
+ * holds those and the rest of deploy mode's state (pending logins, rate limits, locks).
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono';
+ * import { GoogleProvider } from 'authflow';
+ * import { type AuthEnv, createAuthApp } from 'authflow/deploy';
+ *
+ * const auth = createAuthApp({
+ *   provider: new GoogleProvider({ clientId, clientSecret }),
+ *   secret: process.env.AUTH_SECRET!, // 32+ random characters
+ *   baseUrl: 'https://app.example.com',
+ *   redis: process.env.REDIS_URL, // optional: share sessions between workers
+ * });
+ * const app = new Hono<AuthEnv>();
+ * app.use(auth.middleware());
+ * app.get('/', (c) => c.text(c.get('session') ? 'Hello again' : 'Hello'));
+ * export default app;
+ * ```
+ *
  * @module
  */
 export type { AccessToken, GetAccessTokenOptions, RequestLike } from './access-token.js';

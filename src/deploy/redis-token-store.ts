@@ -4,6 +4,13 @@
  * deleted, or for `ttlSeconds` from its first save when that is set (deploy mode sets it to
  * the session's lifetime). Saving again keeps the remaining lifetime.
  *
+ * Why it lives in `src/deploy` while the other token stores are in `src/stores`: it is built
+ * on deploy mode's Redis layer (the client types, `redisKeys()` so its keys share the
+ * app's prefix and Cluster hash slot rules, `ReplicaAck` so a failover cannot bring back a
+ * rotated refresh token), and `src/stores` is a lower layer that may not import `src/deploy`.
+ * It is exported from `authflow/deploy` with the rest of the Redis support. Any code may
+ * still use it as a plain {@link TokenStore}: it only takes an ioredis client you made.
+ *
  * @module
  */
 import type { Cluster, Redis } from 'ioredis';

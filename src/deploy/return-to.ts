@@ -1,6 +1,7 @@
 /**
  * Validation of the `returnTo` parameter of `/auth/login`, against open redirects.
  *
+ * @see {@link https://www.rfc-editor.org/rfc/rfc9700.html#section-4.11 RFC 9700 §4.11, open redirection}
  * @module
  */
 
@@ -17,6 +18,14 @@ const MAX_LENGTH = 2048;
  *
  * @param returnTo The raw parameter value (already decoded once from the query string).
  * @param origin The app's public origin, e.g. `https://app.example.com`.
+ *
+ * @example
+ * ```ts
+ * safeReturnTo('/reports?month=5', 'https://app.example.com'); // '/reports?month=5'
+ * safeReturnTo('//evil.example', 'https://app.example.com'); // undefined
+ * safeReturnTo('/%2F%2Fevil.example', 'https://app.example.com'); // undefined
+ * ```
+ * @see {@link https://www.rfc-editor.org/rfc/rfc9700.html#section-4.11 RFC 9700 §4.11, open redirection}
  */
 export function safeReturnTo(
   returnTo: string | null | undefined,

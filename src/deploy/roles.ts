@@ -1,12 +1,27 @@
 /**
- * Roles and permissions.
+ * Roles and permissions of deploy-mode sessions: roles are given at sign-in
+ * ({@link resolveRoles}) and kept in the session; permissions come from the app's role map
+ * ({@link RolePermissions}) when checked.
  *
  * @module
  */
 import { type UserInfo, userIdFromUserInfo } from '../providers/types.js';
 import type { UserSession } from './session.js';
 
-/** Permissions of each role: role name → permission names. */
+/**
+ * Permissions of each role: role name → permission names. A role missing from the map grants
+ * nothing.
+ *
+ * @example
+ * ```ts
+ * const auth = createAuthApp({
+ *   ...options,
+ *   rolePermissions: { admin: ['read', 'write', 'billing'], member: ['read'], anonymous: [] },
+ *   rolesFromClaims: (claims) => (Array.isArray(claims.groups) ? claims.groups.map(String) : []),
+ * });
+ * app.post('/invoices', auth.requirePermission('billing'), handler);
+ * ```
+ */
 export type RolePermissions = Readonly<Record<string, readonly string[]>>;
 
 /** The default role → permission map. */
@@ -24,6 +39,13 @@ export const DEFAULT_ROLE_PERMISSIONS: RolePermissions = Object.freeze({
  *   permissions count).
  * @param permission The permission to check, e.g. `write`.
  * @param rolePermissions The role → permission map; defaults to {@link DEFAULT_ROLE_PERMISSIONS}.
+ *
+ * @example
+ * ```ts
+ * hasPermission({ roles: ['viewer'] }, 'read'); // true
+ * hasPermission({ roles: ['viewer'] }, 'write'); // false
+ * hasPermission(null, 'read'); // false: `anonymous` has no permissions by default
+ * ```
  */
 export function hasPermission(
   session: Pick<UserSession, 'roles'> | null | undefined,

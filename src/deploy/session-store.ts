@@ -3,6 +3,11 @@
  * logins, rate-limit counters and refresh locks. One store holds all of it, so that pointing
  * every worker at the same Redis makes them share everything.
  *
+ * The name `SessionStore` is public API and says what it holds most, but it is deploy mode's
+ * whole state store: pending logins (`putPendingLogin`, `takePendingLogin`), rate-limit
+ * counters (`hit`) and refresh locks (`acquireLock` ...) live there too. An implementation
+ * must provide all of them. See "Names" in ARCHITECTURE.md.
+ *
  * @module
  */
 import type { UserSession } from './session.js';
@@ -24,8 +29,11 @@ export interface PendingLogin {
 }
 
 /**
- * Where deploy mode keeps sessions, pending logins, rate limits and refresh locks. Every
- * method rejects when the backing store cannot be reached; authflow answers 503 then.
+ * Where deploy mode keeps sessions, pending logins, rate limits and refresh locks (not only
+ * sessions, despite the name). Every method rejects when the backing store cannot be reached;
+ * authflow answers 503 then. authflow ships `MemorySessionStore` (one process) and
+ * `RedisSessionStore` (every worker on one Redis); give one as
+ * `createAuthApp({ sessionStore })`.
  */
 export interface SessionStore {
   /** The session under `sessionId`, or `undefined` (missing or expired). One round trip. */

@@ -1,5 +1,10 @@
 /**
- * The server-side session of a signed-in user.
+ * The server-side session of a signed-in user in deploy mode: a {@link UserSession} record
+ * kept in the app's `SessionStore`, found through the signed random id in the browser's
+ * session cookie. Its token set lives apart, in the app's `TokenStore` under the session id.
+ *
+ * Not the native `SessionManager` (`authflow`), whose "session" is one user's token set and
+ * has no server-side record: see "Names" in ARCHITECTURE.md.
  *
  * @module
  */

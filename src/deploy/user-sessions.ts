@@ -3,6 +3,9 @@
  * `sid`) to session ids, to list a user's sessions and end them together ("sign out
  * everywhere"), and to find the sessions a back-channel logout names.
  *
+ * "Session" here is deploy mode's `UserSession` (a signed-in browser), not the native
+ * `SessionManager`'s token set.
+ *
  * The index only points at sessions; the session store stays the truth. An entry whose
  * session is gone (signed out, idle, evicted) is skipped when read and dropped then. Every
  * session end goes through the store's own `delete`.
@@ -18,7 +21,14 @@ import type { RedisClient } from './redis-replicas.js';
 import type { UserSession } from './session.js';
 import { bounded } from './store-guard.js';
 
-/** Where the index is kept: memory for one process, Redis for every worker. */
+/**
+ * Where the index is kept: memory for one process ({@link MemorySessionIndex}), Redis for
+ * every worker ({@link RedisSessionIndex}): the app uses Redis's when given the `redis`
+ * option, memory's otherwise. Apps reach it through `auth.listSessions()` and
+ * `auth.endSessions()`.
+ *
+ * @see {@link https://openid.net/specs/openid-connect-backchannel-1_0.html OpenID Connect Back-Channel Logout (sessions by `sid`)}
+ */
 export interface SessionIndex {
   /** Adds `sessionId` under `key` until `expiresAt` (epoch seconds). */
   add(key: string, sessionId: string, expiresAt: number): Promise<void>;

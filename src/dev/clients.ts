@@ -1,3 +1,9 @@
+/**
+ * The development provider's built-in clients (a public native one, a confidential web one)
+ * and its relaxed loopback redirect rule.
+ *
+ * @module
+ */
 import type { DevClientMetadata } from './types.js';
 
 /** The redirect checks of oidc-provider's Client class (kept structural: no oidc-provider types here). */
@@ -63,6 +69,13 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * credentials or fragment. RFC 8252 §7.3 lets native clients pick any port; the development
  * provider goes further and accepts any path for every client, so apps and tests need not
  * register their exact callback. Never do this in production.
+ *
+ * @example
+ * ```ts
+ * isLoopbackHttpUrl('http://127.0.0.1:53127/anything'); // true
+ * isLoopbackHttpUrl('https://127.0.0.1/callback'); // false: not plain http
+ * ```
+ * @see {@link https://www.rfc-editor.org/rfc/rfc8252.html#section-7.3 RFC 8252 §7.3, loopback interface redirection}
  */
 export function isLoopbackHttpUrl(value: string): boolean {
   const url = URL.parse(value);

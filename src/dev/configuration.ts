@@ -1,3 +1,9 @@
+/**
+ * The oidc-provider configuration of the development provider: features, TTLs, claims and
+ * the policies it relaxes for development.
+ *
+ * @module
+ */
 import type { ClientInstance, KoaContext } from 'oidc-provider';
 import { devClients, isLoopbackHttpUrl } from './clients.js';
 import {

@@ -1,3 +1,9 @@
+/**
+ * What tests watch and bend on the development provider: request counters and injected
+ * faults.
+ *
+ * @module
+ */
 import type { Middleware } from 'oidc-provider';
 import { readFormBody } from './request-body.js';
 import type { DevFault, DevFaultEndpoint, TokenRequestCounters } from './types.js';

@@ -1,3 +1,8 @@
+/**
+ * The development provider's own login and consent interactions.
+ *
+ * @module
+ */
 import type { InteractionDetails, KoaContext, Middleware, Provider } from 'oidc-provider';
 import { consentPage, errorPage, loginPage, renderPage } from './pages.js';
 import { readFormBody } from './request-body.js';

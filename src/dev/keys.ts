@@ -1,3 +1,8 @@
+/**
+ * Keys of one development provider run: ID token signing keys and cookie keys.
+ *
+ * @module
+ */
 import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 

@@ -1,3 +1,8 @@
+/**
+ * Loads oidc-provider, an optional peer dependency, on first use.
+ *
+ * @module
+ */
 import { ConfigurationError } from '../errors.js';
 import { withoutProviderNotices } from './quiet.js';
 

@@ -1,3 +1,9 @@
+/**
+ * `startDevProvider()`: oidc-provider configured as a development OpenID provider on
+ * loopback, with authflow's clients, pages, instrumentation and (optionally) on-disk state.
+ *
+ * @module
+ */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -109,6 +115,9 @@ async function introspect(
  * console.log(dev.issuer, dev.clientId); // http://127.0.0.1:53127 authflow-native
  * await dev.close();
  * ```
+ * @see {@link https://www.rfc-editor.org/rfc/rfc8628.html RFC 8628, device authorization grant}
+ * @see {@link https://www.rfc-editor.org/rfc/rfc7009.html RFC 7009, revocation}
+ * @see {@link https://www.rfc-editor.org/rfc/rfc7662.html RFC 7662, introspection}
  */
 export async function startDevProvider(options: DevProviderOptions = {}): Promise<DevProvider> {
   if (options.webClientSecret !== undefined && options.webClientSecret.length < 16) {

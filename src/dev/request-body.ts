@@ -1,3 +1,8 @@
+/**
+ * Reading small form bodies in the development provider's own routes.
+ *
+ * @module
+ */
 import type { IncomingMessage } from 'node:http';
 
 const LIMIT = 16 * 1024;

@@ -1,3 +1,11 @@
+/**
+ * `AuthFlowManager`: the native sign-in (RFC 8252) from start to stored tokens. It starts the
+ * loopback server, shows the provider's page in a window, checks the authorization response,
+ * exchanges the code with PKCE through the provider (openid-client), reads the user's claims,
+ * and saves the token set, or leaves nothing behind when any step fails.
+ *
+ * @module
+ */
 import { randomUUID } from 'node:crypto';
 import { clearTimeout, setTimeout } from 'node:timers';
 import * as client from 'openid-client';
@@ -30,7 +38,11 @@ export interface AuthFlowManagerOptions {
   tokenStore?: TokenStore;
   /** Handed the tokens after sign-in, to keep them fresh. */
   sessionManager?: SessionManager;
-  /** Use PKCE (S256). Default true. Turn off only for providers that reject it. */
+  /**
+   * Use PKCE (S256). Default true. Turn off only for providers that reject it.
+   *
+   * @see {@link https://www.rfc-editor.org/rfc/rfc7636.html RFC 7636, PKCE}
+   */
   usePkce?: boolean;
   /** Seconds to wait for the user to sign in. Default 120. */
   authTimeout?: number;
@@ -66,6 +78,19 @@ export interface AppDescriptor {
  * Orchestrates sign-in. Native mode: a loopback server, the provider's page in a
  * window, the code exchanged with PKCE, tokens validated and stored. Deploy mode:
  * the `/auth/login` URL of the web routes (see `authflow/deploy`).
+ *
+ * @example
+ * ```ts
+ * const provider = new GoogleProvider({ clientId: 'my-desktop-client-id' });
+ * const tokenStore = new KeyringTokenStore();
+ * const sessionManager = new SessionManager({ provider, tokenStore });
+ * const flow = new AuthFlowManager({ provider, tokenStore, sessionManager });
+ * const { userInfo } = await flow.runNative(); // opens the system browser
+ * const accessToken = await sessionManager.getAccessToken();
+ * ```
+ * @see {@link https://www.rfc-editor.org/rfc/rfc8252.html RFC 8252, OAuth 2.0 for native apps}
+ * @see {@link https://www.rfc-editor.org/rfc/rfc7636.html RFC 7636, PKCE}
+ * @see {@link https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth OpenID Connect Core §3.1, authorization code flow}
  */
 export class AuthFlowManager {
   /** The provider this manager signs in with. */
@@ -108,6 +133,9 @@ export class AuthFlowManager {
    * Runs a native sign-in. Resolves `{ success: true, tokens, userInfo }`; rejects with
    * `AuthFlowTimeout`, `AuthFlowCancelled` or `AuthenticationError`. Whatever the outcome,
    * the loopback server is stopped and `closeWindow` called before it settles.
+   *
+   * @see {@link https://www.rfc-editor.org/rfc/rfc8252.html#section-7.3 RFC 8252 §7.3, loopback interface redirection}
+   * @see {@link https://www.rfc-editor.org/rfc/rfc9207.html RFC 9207, the `iss` authorization response parameter}
    */
   async runNative(options: RunNativeOptions = {}): Promise<AuthFlowResult> {
     if (this.#state === AuthFlowState.IN_PROGRESS) {

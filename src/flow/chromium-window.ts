@@ -1,3 +1,11 @@
+/**
+ * `chromiumAppWindow()`: a window opener for native mode that shows the provider's page in a
+ * dedicated Chromium, Chrome or Edge app window instead of a tab of the system browser.
+ * It is still a full browser (an external user-agent in RFC 8252's terms, on its own
+ * throwaway profile), never a web view the app could read.
+ *
+ * @module
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,7 +26,7 @@ export interface ChromiumAppWindowOptions {
 
 /** A dedicated sign-in window: a show/close pair for `runNative`. */
 export interface ChromiumAppWindow {
-  /** Opens the window. */
+  /** Opens the window at the sign-in URL: pass it as `runNative({ showWindow })`. */
   showWindow: ShowWindow;
   /** Closes it and deletes its throwaway profile. */
   closeWindow: CloseWindow;
@@ -51,7 +59,7 @@ const CANDIDATES: Record<string, string[]> = {
   ],
 };
 
-/** Finds an installed Chromium-family browser, or `undefined`. */
+/** Finds an installed Chromium-family browser (`$AUTHFLOW_CHROMIUM_PATH` first), or `undefined`. */
 export function findChromium(): string | undefined {
   const fromEnv = process.env.AUTHFLOW_CHROMIUM_PATH;
   if (fromEnv) return fromEnv;
@@ -62,6 +70,19 @@ export function findChromium(): string | undefined {
  * A dedicated sign-in window: an installed Chromium, Chrome or Edge started with
  * `--app=<url>` at the configured size, on a throwaway profile (no cookies shared with
  * the user's browser). When the user closes the window the flow ends as `AuthFlowCancelled`.
+ *
+ * @example
+ * ```ts
+ * const window = chromiumAppWindow();
+ * try {
+ *   await flow.runNative({ showWindow: window.showWindow, closeWindow: window.closeWindow });
+ * } catch (error) {
+ *   const why = window.launchFailure(); // e.g. no browser installed: fall back to the system one
+ *   if (why === undefined) throw error;
+ *   await flow.runNative();
+ * }
+ * ```
+ * @see {@link https://www.rfc-editor.org/rfc/rfc8252.html#section-8.12 RFC 8252 §8.12, embedded user-agents (why not a web view)}
  */
 export function chromiumAppWindow(options: ChromiumAppWindowOptions = {}): ChromiumAppWindow {
   const windows = new Map<string, { child: ChildProcess; userDataDir: string }>();

@@ -2,6 +2,8 @@
  * The ephemeral loopback server of native mode (RFC 8252 §7.3): it waits for the
  * one authorization response that carries this flow's `state`, and refuses everything else.
  *
+ * @see {@link https://www.rfc-editor.org/rfc/rfc8252.html#section-7.3 RFC 8252 §7.3, loopback interface redirection}
+ * @see {@link https://www.rfc-editor.org/rfc/rfc8252.html#section-8.3 RFC 8252 §8.3, loopback redirect considerations}
  * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -290,6 +292,8 @@ export class LoopbackServer {
 /**
  * Starts a loopback server on 127.0.0.1 (never another address) for one flow.
  * Rejects with `AuthenticationError` (`port_in_use`) naming the port when none of the ports is free.
+ *
+ * @see {@link https://www.rfc-editor.org/rfc/rfc8252.html#section-8.3 RFC 8252 §8.3: listen on the loopback address, not "localhost"}
  */
 export async function startLoopbackServer(
   options: LoopbackOptions & { expectedState: string; provider: string },

@@ -1,3 +1,9 @@
+/**
+ * The pages the loopback server shows in the browser at the end of a native sign-in, and the
+ * contract for replacing them.
+ *
+ * @module
+ */
 import { escapeHtml } from './html.js';
 
 /** What a success page is told. */
@@ -18,7 +24,23 @@ export interface ErrorPageContext {
   message: string;
 }
 
-/** Templates for the pages the loopback server shows in the browser. Each returns a whole HTML document. */
+/**
+ * Templates for the pages the loopback server shows in the browser. Each returns a whole HTML
+ * document; a template left out keeps the default.
+ *
+ * @example
+ * ```ts
+ * const flow = new AuthFlowManager({
+ *   provider,
+ *   loopback: {
+ *     pages: {
+ *       success: ({ provider }) =>
+ *         `<!doctype html><title>Done</title><p>Signed in with ${escapeHtml(provider)}.</p>`,
+ *     },
+ *   },
+ * });
+ * ```
+ */
 export interface LoopbackPages {
   /** Shown after the user signed in. */
   success?: (context: SuccessPageContext) => string;
@@ -30,7 +52,7 @@ function layout(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}</style></head><body>${body}</body></html>`;
 }
 
-/** The default success page. */
+/** The default success page: "You are signed in", and that the window can be closed. */
 export function defaultSuccessPage(context: SuccessPageContext): string {
   return layout(
     'Signed in',
@@ -38,7 +60,7 @@ export function defaultSuccessPage(context: SuccessPageContext): string {
   );
 }
 
-/** The default error page. */
+/** The default error page: the context's title and message, escaped. */
 export function defaultErrorPage(context: ErrorPageContext): string {
   return layout(
     context.title,

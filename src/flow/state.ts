@@ -1,3 +1,9 @@
+/**
+ * Where a native sign-in stands ({@link AuthFlowState}) and what it ended with
+ * ({@link AuthFlowResult}).
+ *
+ * @module
+ */
 import type { UserInfo } from '../providers/types.js';
 import type { OAuthTokenSet } from '../tokens/token-set.js';
 

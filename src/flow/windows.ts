@@ -41,14 +41,14 @@ export type ShowWindow = (
   context: WindowContext,
 ) => WindowLabel | Promise<WindowLabel>;
 
-/** A window's label, or nothing. */
+/** What `showWindow` returns: a label `closeWindow` is given back, or nothing. */
 // biome-ignore lint/suspicious/noConfusingVoidType: openers written as `() => { ... }` return nothing.
 export type WindowLabel = string | undefined | void;
 
 /** Closes the window `showWindow` opened. May be async. */
 export type CloseWindow = (label: string | undefined) => void | Promise<void>;
 
-/** The default window settings. */
+/** Window settings used where `runNative({ windowConfig })` sets none. */
 export const DEFAULT_WINDOW_CONFIG: Readonly<WindowConfig> = Object.freeze({
   title: 'Sign In',
   width: 500,
@@ -68,6 +68,12 @@ export interface SystemBrowserOptions {
 /**
  * The default opener: the system browser (through the `open` package), with the URL
  * printed too so a user on a machine without a browser can copy it.
+ *
+ * @example
+ * ```ts
+ * await flow.runNative({ showWindow: systemBrowserWindow({ printOnly: true }) }); // e.g. over SSH
+ * ```
+ * @see {@link https://www.rfc-editor.org/rfc/rfc8252.html#section-8.12 RFC 8252 §8.12: an external user-agent, not an embedded one}
  */
 export function systemBrowserWindow(options: SystemBrowserOptions = {}): ShowWindow {
   const print =

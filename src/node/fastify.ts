@@ -60,6 +60,16 @@ const AUTH_BODY_LIMIT = 64 * 1024;
  * for every other request sets `request.authSession` (the session or `null`), answering 503
  * JSON when the session store is down. Call it on the root instance, before your routes:
  * `await fastifyAuth(app, auth)`. The client address for the login rate limit is the socket's.
+ *
+ * @example
+ * ```ts
+ * const app = Fastify();
+ * await fastifyAuth(app, auth);
+ * app.get('/me', async (request, reply) => {
+ *   const session = (request as { authSession?: UserSession | null }).authSession;
+ *   return session ? { user: session.userId } : reply.code(401).send();
+ * });
+ * ```
  */
 export async function fastifyAuth(
   instance: Pick<Record<keyof FastifyLikeInstance, unknown>, keyof FastifyLikeInstance>,
@@ -103,6 +113,11 @@ export async function fastifyAuth(
 /**
  * A Request carrying only the cookies of a Node request: what `auth.getSession` and
  * `auth.getAccessToken` read. For Express, Fastify and plain `node:http` handlers.
+ *
+ * @example
+ * ```ts
+ * const token = await auth.getAccessToken(cookieRequest(req)); // req: Node's IncomingMessage
+ * ```
  */
 export function cookieRequest(req: IncomingMessage): Request {
   const headers = new Headers();

@@ -42,7 +42,7 @@ export interface RunningServer {
   readonly url: string;
   /** The port it listens on. */
   readonly port: number;
-  /** Node's server. */
+  /** Node's `http.Server`, for settings such as `keepAliveTimeout`. */
   readonly server: Server;
   /** Stops listening and closes every connection, keep-alive ones included. Idempotent. */
   close(): Promise<void>;
@@ -82,7 +82,15 @@ export async function serve(app: FetchHandler, options: ServeOptions = {}): Prom
   };
 }
 
-/** A Node `(req, res)` listener answering with `app.fetch`. */
+/**
+ * A Node `(req, res)` listener answering with `app.fetch`.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * createServer(toNodeListener(auth)).listen(3000, '127.0.0.1');
+ * ```
+ */
 export function toNodeListener(
   app: FetchHandler,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -107,6 +115,17 @@ export interface ExpressLikeResponse extends ServerResponse {
  * session store is down. Mount it before your routes: `app.use(expressAuth(auth))`. Body
  * parsers mounted before it are fine: the auth routes get the body back from `req.body`. The
  * client address for the login rate limit is the socket's.
+ *
+ * @example
+ * ```ts
+ * const app = express();
+ * app.use(expressAuth(auth));
+ * app.get('/me', (req, res) => {
+ *   const session = res.locals.authSession as UserSession | null;
+ *   if (!session) return res.redirect(auth.loginPath);
+ *   res.json({ user: session.userId });
+ * });
+ * ```
  */
 export function expressAuth(
   auth: AuthApp,

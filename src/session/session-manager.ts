@@ -1,3 +1,14 @@
+/**
+ * `SessionManager`: keeps one signed-in user's token set fresh in native mode (desktop apps,
+ * CLIs).
+ *
+ * "Session" here means that token set, stored in a {@link TokenStore} under `sessionKey`;
+ * there is no server-side session and no cookie. Deploy mode's sessions (`UserSession`,
+ * kept in a `SessionStore` by `authflow/deploy`) are another thing: see "Names" in
+ * ARCHITECTURE.md.
+ *
+ * @module
+ */
 import {
   AuthenticationError,
   ErrorCodes,
@@ -26,7 +37,10 @@ export interface SessionManagerOptions {
   provider: OAuthProvider;
   /** Where the token set lives. */
   tokenStore: TokenStore;
-  /** Key of the token set in the store. Default `'default'`. */
+  /**
+   * Key of the token set in the store: one key per signed-in account (the CLI uses the user's
+   * id). Default `'default'`.
+   */
   sessionKey?: string;
   /**
    * Refresh this many seconds before the access token expires. Default 60. Never more than half
@@ -58,6 +72,19 @@ const RETRY_DELAY_MS = 30_000;
 /**
  * Keeps one user's tokens fresh: hands out a valid access token, refreshes it
  * before it expires (one refresh at a time, however many callers), and signs out.
+ *
+ * Its "session" is a token set in a {@link TokenStore}, not a deploy-mode `UserSession`.
+ *
+ * @example
+ * ```ts
+ * const sessions = new SessionManager({ provider, tokenStore: new FileTokenStore({ path }) });
+ * await sessions.initialize(); // loads a saved token set, if any
+ * const accessToken = await sessions.getAccessToken(); // refreshed first when due
+ * // ... and when the user signs out:
+ * await sessions.logout(); // revokes at the provider, deletes the stored set
+ * ```
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6749.html#section-6 RFC 6749 §6, refreshing an access token}
+ * @see {@link https://www.rfc-editor.org/rfc/rfc7009.html RFC 7009, token revocation}
  */
 export class SessionManager {
   readonly #provider: OAuthProvider;

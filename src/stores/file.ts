@@ -1,3 +1,9 @@
+/**
+ * `FileTokenStore`: token sets in one JSON file of the user's, mode 0600, safe against crashes
+ * and against two processes writing at once. The fallback when there is no usable keychain.
+ *
+ * @module
+ */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
@@ -27,6 +33,14 @@ interface FileContents {
  * The file's directory must be the user's own and writable by no one else (on Unix): another
  * user who can write there could swap in a token set of their own. A directory the store
  * creates is made mode 0700; an unsafe existing one is refused with a `store_error`.
+ *
+ * @example
+ * ```ts
+ * import { homedir } from 'node:os';
+ * import { join } from 'node:path';
+ *
+ * const tokenStore = new FileTokenStore({ path: join(homedir(), '.config', 'my-app', 'tokens.json') });
+ * ```
  */
 export class FileTokenStore implements TokenStore {
   /** The file's path. */

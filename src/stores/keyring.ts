@@ -37,9 +37,16 @@ const WINDOWS_MAX_CHARS = 1280;
  * The native calls run in a small child process that is killed when a call exceeds
  * `timeoutMs`; after one timeout, later calls fail at once with the same error. Call
  * {@link close} when done (an idle store never keeps the process alive either way).
+ *
+ * @example
+ * ```ts
+ * const tokenStore = new KeyringTokenStore({ service: 'my-app' });
+ * const problem = await tokenStore.probe(); // undefined when the keychain works
+ * if (problem !== undefined) console.warn(`No keychain here: ${problem}`);
+ * ```
  */
 export class KeyringTokenStore implements TokenStore {
-  /** The keychain service name. */
+  /** The keychain service name entries are filed under. */
   readonly service: string;
   readonly #prefix: string;
   readonly #agent: KeyringAgent;

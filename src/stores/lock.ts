@@ -25,7 +25,7 @@ export interface FileLockOptions {
   signal?: AbortSignal;
 }
 
-/** A held lock. */
+/** A lock this process holds until `release()`; its file is touched meanwhile, so it never looks abandoned. */
 export interface FileLock {
   /** The lock file's path. */
   readonly path: string;
@@ -169,7 +169,16 @@ function heldLock(path: string, owner: LockOwner, staleMs: number): FileLock {
   };
 }
 
-/** Runs `fn` while holding the lock at `path`. */
+/**
+ * Runs `fn` while holding the lock at `path`, and releases it however `fn` ends.
+ *
+ * @example
+ * ```ts
+ * await withFileLock(`${path}.lock`, async () => {
+ *   // read, change and write `path`: no other process does so meanwhile
+ * });
+ * ```
+ */
 export async function withFileLock<T>(
   path: string,
   fn: () => Promise<T>,

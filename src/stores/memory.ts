@@ -1,7 +1,21 @@
+/**
+ * `MemoryTokenStore`: token sets in this process's memory, gone when it exits. For tests,
+ * short-lived tools and deploy mode on one process.
+ *
+ * @module
+ */
 import type { OAuthTokenSet } from '../tokens/token-set.js';
 import type { TokenStore } from './types.js';
 
-/** Keeps token sets in this process's memory. Copies on the way in and out, so callers cannot mutate stored state. */
+/**
+ * Keeps token sets in this process's memory. Copies on the way in and out, so callers cannot
+ * mutate stored state.
+ *
+ * @example
+ * ```ts
+ * const sessions = new SessionManager({ provider, tokenStore: new MemoryTokenStore() });
+ * ```
+ */
 export class MemoryTokenStore implements TokenStore {
   readonly #tokens = new Map<string, OAuthTokenSet>();
 

@@ -5,7 +5,27 @@
  */
 import type { OAuthTokenSet } from '../tokens/token-set.js';
 
-/** Where token sets live. Every method may reject with `StoreError` (`ErrorCodes.STORE_ERROR`). */
+/**
+ * Where token sets live. Every method may reject with `StoreError` (`ErrorCodes.STORE_ERROR`).
+ * authflow ships `MemoryTokenStore`, `FileTokenStore`, `KeyringTokenStore` and, in
+ * `authflow/deploy`, `RedisTokenStore`; one test suite holds all four to this contract.
+ *
+ * @example
+ * ```ts
+ * // A store of your own: anything that keeps JSON under a key.
+ * class MapTokenStore implements TokenStore {
+ *   readonly #map = new Map<string, string>();
+ *   async save(key: string, tokens: OAuthTokenSet) { this.#map.set(key, JSON.stringify(tokens)); }
+ *   async load(key: string) {
+ *     const text = this.#map.get(key);
+ *     return text === undefined ? undefined : parseTokenSet(JSON.parse(text));
+ *   }
+ *   async delete(key: string) { return this.#map.delete(key); }
+ *   async exists(key: string) { return this.#map.has(key); }
+ *   async listKeys() { return [...this.#map.keys()]; }
+ * }
+ * ```
+ */
 export interface TokenStore {
   /** Saves (replaces) the token set under `key`. */
   save(key: string, tokens: OAuthTokenSet): Promise<void>;

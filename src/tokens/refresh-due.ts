@@ -8,6 +8,7 @@
  * token's lifetime: a token set is refreshed at most once per half lifetime. Anything that
  * waits for the due time waits at least {@link MIN_REFRESH_DELAY_MS}, so no loop can spin.
  *
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6749.html#section-6 RFC 6749 §6, refreshing an access token}
  * @module
  */
 import type { OAuthTokenSet } from './token-set.js';
@@ -54,6 +55,13 @@ export function refreshDueAtMs(tokens: OAuthTokenSet, bufferSeconds: number): nu
  * Whether `tokens` should be refreshed now, for a caller whose refresh buffer is
  * `bufferSeconds` (see {@link effectiveRefreshBuffer}). An expired token set is always due; one
  * without an expiry never is.
+ *
+ * @example
+ * ```ts
+ * if (isRefreshDue(tokens, 60) && tokens.refreshToken) {
+ *   tokens = mergeRefreshedTokens(tokens, await provider.refreshTokens(tokens.refreshToken));
+ * }
+ * ```
  */
 export function isRefreshDue(
   tokens: OAuthTokenSet,

@@ -5,13 +5,18 @@
  * @module
  */
 
-/** Tokens from a provider. Times are epoch seconds. Never log one of these: use {@link redactTokenSet}. */
+/**
+ * Tokens from a provider: a successful token response, with absolute times added. Times are
+ * epoch seconds. Never log one of these: use {@link redactTokenSet}.
+ *
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6749.html#section-5.1 RFC 6749 §5.1, successful token response}
+ * @see {@link https://openid.net/specs/openid-connect-core-1_0.html#TokenResponse OpenID Connect Core §3.1.3.3, the ID token in the token response}
+ */
 export interface OAuthTokenSet {
-  /** The access token. */
   accessToken: string;
-  /** Token type, normally `Bearer`. */
+  /** Token type, normally `Bearer` (RFC 6750). */
   tokenType: string;
-  /** The refresh token, when the provider issued one. */
+  /** The refresh token, when the provider issued one (kept across refreshes that send none). */
   refreshToken?: string;
   /** Lifetime of the access token in seconds, as the provider said. */
   expiresIn?: number;
@@ -19,7 +24,7 @@ export interface OAuthTokenSet {
   expiresAt?: number;
   /** The ID token (a JWT), for OpenID Connect providers. Already validated when stored. */
   idToken?: string;
-  /** Space-separated scopes granted. */
+  /** Space-separated scopes granted (RFC 6749 §3.3), when the provider said. */
   scope?: string;
   /** When the token set was issued (epoch seconds). */
   issuedAt: number;
@@ -27,7 +32,7 @@ export interface OAuthTokenSet {
   raw?: Record<string, unknown>;
 }
 
-/** Current time in epoch seconds. */
+/** Current time in epoch seconds (whole seconds, as token responses and JWTs count). */
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
@@ -49,7 +54,7 @@ export function secondsUntilExpiry(tokens: OAuthTokenSet, now = nowSeconds()): n
   return tokens.expiresAt === undefined ? undefined : tokens.expiresAt - now;
 }
 
-/** Whether the token set can be refreshed. */
+/** Whether the token set can be refreshed: it holds a non-empty refresh token. */
 export function canRefresh(tokens: OAuthTokenSet): boolean {
   return typeof tokens.refreshToken === 'string' && tokens.refreshToken.length > 0;
 }
@@ -57,6 +62,9 @@ export function canRefresh(tokens: OAuthTokenSet): boolean {
 /**
  * Merges a refresh response into the previous token set. A response without a
  * refresh token keeps the old one (RFC 6749 §6), and so does a missing ID token.
+ *
+ * @see {@link https://www.rfc-editor.org/rfc/rfc6749.html#section-6 RFC 6749 §6, refreshing an access token}
+ * @see {@link https://openid.net/specs/openid-connect-core-1_0.html#RefreshTokenResponse OpenID Connect Core §12.2, refresh response}
  */
 export function mergeRefreshedTokens(previous: OAuthTokenSet, next: OAuthTokenSet): OAuthTokenSet {
   return {
@@ -67,7 +75,14 @@ export function mergeRefreshedTokens(previous: OAuthTokenSet, next: OAuthTokenSe
   };
 }
 
-/** A copy safe to print or log: every secret replaced by `[redacted]`. */
+/**
+ * A copy safe to print or log: every secret replaced by `[redacted]`.
+ *
+ * @example
+ * ```ts
+ * console.log(redactTokenSet(tokens)); // { accessToken: '[redacted]', tokenType: 'Bearer', ... }
+ * ```
+ */
 export function redactTokenSet(tokens: OAuthTokenSet): Record<string, unknown> {
   const hidden = '[redacted]';
   return {
@@ -85,6 +100,12 @@ export function redactTokenSet(tokens: OAuthTokenSet): Record<string, unknown> {
 /**
  * Checks that a value read back from a store is a token set. Returns it typed,
  * or `undefined` when it is not one.
+ *
+ * @example
+ * ```ts
+ * const tokens = parseTokenSet(JSON.parse(text));
+ * if (tokens === undefined) throw new Error('not a token set');
+ * ```
  */
 export function parseTokenSet(value: unknown): OAuthTokenSet | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;

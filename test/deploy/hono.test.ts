@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Hono } from 'hono';
 import { type AuthEnv, MemorySessionStore, type SessionStore } from '../../src/deploy/index.js';
-import { BASE_URL, Browser, makeApp, useDevProvider } from './support/fixtures.js';
+import { Browser, makeApp, useDevProvider } from './support/fixtures.js';
 
 class CountingStore extends MemorySessionStore {
   gets = 0;
@@ -182,6 +182,10 @@ describe('Hono middleware', () => {
     assert.equal(auth.hasPermission(session, 'read'), true);
     assert.equal(auth.hasPermission(session, 'write'), false);
     assert.equal(auth.hasPermission(null, 'read'), false);
-    assert.equal(BASE_URL.startsWith('http://127.0.0.1'), true);
+    // The app's map replaces the default one: no `delete` for its admin, no `editor` role.
+    assert.equal(auth.hasPermission({ ...session, roles: ['admin'] }, 'write'), true);
+    assert.equal(auth.hasPermission({ ...session, roles: ['admin'] }, 'delete'), false);
+    assert.equal(auth.hasPermission({ ...session, roles: ['editor'] }, 'write'), false);
+    assert.equal(auth.hasPermission({ ...session, roles: ['constructor'] }, 'read'), false);
   });
 });

@@ -11,9 +11,8 @@ import { randomId, timingSafeEqual, ValueSigner } from '../../src/deploy/crypto.
 import { createAuthApp } from '../../src/deploy/index.js';
 import { isSameOriginRequest } from '../../src/deploy/same-origin.js';
 import { ConfigurationError } from '../../src/errors.js';
-import type { OAuthProvider } from '../../src/providers/types.js';
-
-const SECRET = 'k3Y9-fB2q_Lm8#Zx7!Wv4@Rt6$Pn1%Hs5^Dj0&Gc';
+import type { AuthorizeUrlParams, OAuthProvider } from '../../src/providers/types.js';
+import { SECRET } from './support/fixtures.js';
 
 describe('signed cookie values', () => {
   const signer = new ValueSigner(SECRET);
@@ -87,19 +86,20 @@ describe('cookie parsing', () => {
     assert.equal(readCookieOnce(request('a=1; b'), 'sid'), undefined);
   });
 
-  it('never throws on garbage and ignores oversized headers', () => {
-    for (const garbage of [
-      '',
-      ';;;',
-      '=',
-      'sid',
-      'sid=%E0%A4%A',
-      '\u00ff=\u00fe; sid=\u00e9',
-      `sid=${'x'.repeat(20_000)}`,
-    ]) {
-      assert.doesNotThrow(() => readCookie(request(garbage), 'sid'));
+  it('reads garbage without throwing, values as sent, and ignores oversized headers', () => {
+    const cases: [string, string[]][] = [
+      ['', []],
+      [';;;', []],
+      ['=', []],
+      ['sid', []],
+      ['sid=%E0%A4%A', ['%E0%A4%A']],
+      ['\u00ff=\u00fe; sid=\u00e9', ['\u00e9']],
+      [`sid=${'x'.repeat(20_000)}`, []],
+      [`sid=1; pad=${'x'.repeat(20_000)}`, []],
+    ];
+    for (const [header, values] of cases) {
+      assert.deepEqual(readCookie(request(header), 'sid'), values, header.slice(0, 20));
     }
-    assert.deepEqual(readCookie(request(`sid=1; pad=${'x'.repeat(20_000)}`), 'sid'), []);
   });
 
   it('serialises HttpOnly, SameSite and Secure', () => {
@@ -215,10 +215,53 @@ describe('createAuthApp refuses unsafe settings', () => {
     });
   }
 
-  it('accepts safe settings, including http on loopback', async () => {
-    await createAuthApp(ok).close();
-    await createAuthApp({ ...ok, baseUrl: 'http://127.0.0.1:3000' }).close();
-    await createAuthApp({ ...ok, baseUrl: 'http://app.internal', allowInsecureHttp: true }).close();
+  it('accepts safe settings, including http on loopback, and signs in at the URLs they give', async () => {
+    const accepted: [Record<string, unknown>, string, boolean][] = [
+      [{}, 'https://app.example.com/auth/callback', true],
+      [{ baseUrl: 'http://127.0.0.1:3000' }, 'http://127.0.0.1:3000/auth/callback', false],
+      [
+        { baseUrl: 'http://app.internal', allowInsecureHttp: true, basePath: '/sso' },
+        'http://app.internal/sso/callback',
+        false,
+      ],
+    ];
+    for (const [override, redirectUri, secure] of accepted) {
+      const asked: AuthorizeUrlParams[] = [];
+      const auth = createAuthApp({
+        ...ok,
+        ...override,
+        provider: {
+          ...provider,
+          buildAuthorizeUrl: async (params) => {
+            asked.push(params);
+            return new URL('https://idp.example/authorize');
+          },
+        },
+      });
+      try {
+        const origin = new URL(redirectUri).origin;
+        const loginPath = new URL(redirectUri).pathname.replace(/callback$/, 'login');
+        assert.equal(auth.loginPath, loginPath);
+        const response = await auth.fetch(new Request(`${origin}${loginPath}`), {
+          remoteAddress: '127.0.0.1',
+        });
+        assert.equal(response.status, 302, redirectUri);
+        assert.equal(response.headers.get('location'), 'https://idp.example/authorize');
+        assert.deepEqual(
+          asked.map((params) => params.redirectUri),
+          [redirectUri],
+        );
+        const cookie = response.headers.get('set-cookie') ?? '';
+        assert.match(cookie, /HttpOnly/i);
+        assert.equal(
+          /;\s*Secure/i.test(cookie),
+          secure,
+          `Secure cookie only over https: ${redirectUri}`,
+        );
+      } finally {
+        await auth.close();
+      }
+    }
   });
 });
 

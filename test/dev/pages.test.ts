@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isLoopbackHttpUrl, startDevProvider } from '../../src/dev/index.js';
 import { escapeHtml } from '../../src/dev/pages.js';
-import { useDevProvider } from '../helpers/dev-provider.js';
+import { authorizeStatus, useDevProvider } from '../helpers/dev-provider.js';
 
 /** A tiny cookie-keeping HTTP client that does not follow redirects (no browser needed). */
 function cookieClient() {
@@ -48,22 +48,16 @@ describe('loopback redirect relaxation', () => {
   it('is off with strictRedirectUris', async () => {
     const dev = await startDevProvider({ strictRedirectUris: true });
     try {
-      const authorize = (redirectUri: string) => {
-        const url = new URL('/auth', dev.issuer);
-        url.search = new URLSearchParams({
-          client_id: dev.clientId,
-          redirect_uri: redirectUri,
-          response_type: 'code',
-          scope: 'openid',
-          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-          code_challenge_method: 'S256',
-        }).toString();
-        return fetch(url, { redirect: 'manual' }).then((response) => response.status);
-      };
       // RFC 8252: any port for a registered loopback path (oidc-provider's own rule)...
-      assert.equal(await authorize('http://127.0.0.1:4321/callback'), 303);
+      assert.equal(
+        await authorizeStatus(dev.issuer, dev.clientId, 'http://127.0.0.1:4321/callback'),
+        303,
+      );
       // ...but not another path.
-      assert.equal(await authorize('http://127.0.0.1:4321/elsewhere'), 400);
+      assert.equal(
+        await authorizeStatus(dev.issuer, dev.clientId, 'http://127.0.0.1:4321/elsewhere'),
+        400,
+      );
     } finally {
       await dev.close();
     }
@@ -183,26 +177,16 @@ describe('startDevProvider options', () => {
       ],
     });
     try {
-      const status = async (clientId: string, redirectUri: string) => {
-        const url = new URL('/auth', dev.issuer);
-        url.search = new URLSearchParams({
-          client_id: clientId,
-          redirect_uri: redirectUri,
-          response_type: 'code',
-          scope: 'openid',
-          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-          code_challenge_method: 'S256',
-        }).toString();
-        const response = await fetch(url, { redirect: 'manual' });
-        return response.status;
-      };
-      assert.equal(await status('extra-app', 'https://app.example/callback'), 303);
       assert.equal(
-        await status('extra-app', 'http://localhost:3000/cb'),
+        await authorizeStatus(dev.issuer, 'extra-app', 'https://app.example/callback'),
+        303,
+      );
+      assert.equal(
+        await authorizeStatus(dev.issuer, 'extra-app', 'http://localhost:3000/cb'),
         303,
         'loopback relaxation applies too',
       );
-      assert.equal(await status('nobody', 'http://localhost:3000/cb'), 400);
+      assert.equal(await authorizeStatus(dev.issuer, 'nobody', 'http://localhost:3000/cb'), 400);
       const device = await fetch(new URL('/device/auth', dev.issuer), {
         method: 'POST',
         body: new URLSearchParams({ client_id: 'authflow-native', scope: 'openid' }),

@@ -10,6 +10,7 @@ import {
   withPage,
 } from '../helpers/browser.js';
 import {
+  authorizeStatus,
   type RedirectCatcher,
   startRedirectCatcher,
   useDevProvider,
@@ -56,19 +57,6 @@ async function signIn(
     expectedNonce: nonce,
   });
   return { tokens, callback: new URL(callback) };
-}
-
-function authorizeStatus(issuer: string, clientId: string, redirectUri: string): Promise<number> {
-  const url = new URL('/auth', issuer);
-  url.search = new URLSearchParams({
-    client_id: clientId,
-    redirect_uri: redirectUri,
-    response_type: 'code',
-    scope: 'openid',
-    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-    code_challenge_method: 'S256',
-  }).toString();
-  return fetch(url, { redirect: 'manual' }).then((response) => response.status);
 }
 
 // One Chromium for the whole file.

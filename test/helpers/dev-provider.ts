@@ -1,12 +1,12 @@
 // Test fixtures around the embedded development provider (src/dev).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before } from 'node:test';
 import {
   type DevProvider,
   type DevProviderOptions,
   startDevProvider,
 } from '../../src/dev/index.js';
+import { useStarted } from './fixture.js';
 
 export type { DevProvider, DevProviderOptions } from '../../src/dev/index.js';
 export { startDevProvider };
@@ -17,31 +17,33 @@ export { startDevProvider };
  * gives the provider inside tests.
  */
 export function useDevProvider(options: DevProviderOptions = {}): () => DevProvider {
-  let provider: DevProvider | undefined;
-  before(async () => {
-    provider = await startDevProvider(options);
-  });
-  after(async () => {
-    await provider?.close();
-  });
-  return () => {
-    if (provider === undefined)
-      throw new Error('useDevProvider(): not started yet (use it inside tests).');
-    return provider;
-  };
+  return useStarted(
+    'useDevProvider()',
+    () => startDevProvider(options),
+    (provider) => provider.close(),
+  );
 }
 
-/** Runs `fn` with a fresh development provider, closed afterwards whatever happens. */
-export async function withDevProvider<T>(
-  fn: (provider: DevProvider) => Promise<T>,
-  options: DevProviderOptions = {},
-): Promise<T> {
-  const provider = await startDevProvider(options);
-  try {
-    return await fn(provider);
-  } finally {
-    await provider.close();
-  }
+/**
+ * The HTTP status of the provider's authorization endpoint for a PKCE code request by
+ * `clientId` with `redirectUri`, redirects not followed: 303 when it accepts the request
+ * (login page next), 400 when it refuses the client or redirect URI.
+ */
+export function authorizeStatus(
+  issuer: string,
+  clientId: string,
+  redirectUri: string,
+): Promise<number> {
+  const url = new URL('/auth', issuer);
+  url.search = new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: 'openid',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  }).toString();
+  return fetch(url, { redirect: 'manual' }).then((response) => response.status);
 }
 
 /** A loopback HTTP server that records the requests the provider redirects the browser to. */

@@ -22,6 +22,7 @@
  * // ... exchange `code` and expect a validation error
  * ```
  */
+import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -173,6 +174,16 @@ interface DeviceGrant {
 }
 
 const MAX_BODY = 1024 * 1024;
+
+/**
+ * Asserts that `text` carries none of the hostile provider's tokens, codes or JWTs (its access
+ * and refresh tokens, codes and device codes are `at-`, `rt-`, `code-` and `dc-` followed by
+ * random characters): for error messages, causes and pages a user or web client sees.
+ */
+export function assertNoSecrets(text: string): void {
+  assert.doesNotMatch(text, /\b(at|rt|code|dc)-[A-Za-z0-9_-]{16,}/, `secret in: ${text}`);
+  assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{10,}/, `JWT in: ${text}`);
+}
 
 /** Starts a hostile provider on 127.0.0.1 (random port). Close it in `after`/`t.after`. */
 export async function startHostileProvider(

@@ -9,9 +9,13 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import { useStarted } from './fixture.js';
+import { tempDir } from './temp-dir.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -149,4 +153,46 @@ export async function startSecretService(): Promise<SecretService> {
     );
   }
   return { env, stop };
+}
+
+/**
+ * Runs `fn` with this process's `DBUS_SESSION_BUS_ADDRESS` set to `address` (a keychain agent
+ * started meanwhile inherits it), and puts the previous value back afterwards.
+ */
+export async function withBus<T>(address: string, fn: () => Promise<T>): Promise<T> {
+  const previous = process.env.DBUS_SESSION_BUS_ADDRESS;
+  process.env.DBUS_SESSION_BUS_ADDRESS = address;
+  try {
+    return await fn();
+  } finally {
+    if (previous === undefined) delete process.env.DBUS_SESSION_BUS_ADDRESS;
+    else process.env.DBUS_SESSION_BUS_ADDRESS = previous;
+  }
+}
+
+/**
+ * A D-Bus address whose socket accepts connections and never answers (a hung session bus);
+ * closed after the test. Returns the address, e.g. for `DBUS_SESSION_BUS_ADDRESS`.
+ */
+export async function useSilentBus(t: TestContext): Promise<string> {
+  const socketPath = join(await tempDir(t, 'authflow-bus-'), 'silent-bus.sock');
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return `unix:path=${socketPath}`;
+}
+
+/**
+ * node:test fixture: a {@link SecretService} for the tests of the enclosing `describe` (or
+ * file), stopped after them even when they fail. The returned function gives its bus address.
+ */
+export function useSecretService(): () => string {
+  const secrets = useStarted('useSecretService()', startSecretService, (s) => s.stop());
+  return () => secrets().env.DBUS_SESSION_BUS_ADDRESS as string;
 }

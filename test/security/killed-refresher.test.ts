@@ -27,9 +27,9 @@ import {
 import { REFRESH_LOCK_LEASE_MS } from '../../src/deploy/refresh-session.js';
 import type { DevProvider } from '../../src/dev/index.js';
 import type { Fetcher } from '../deploy/support/app-browser.js';
-import { BASE_URL, Browser, makeApp, SECRET } from '../deploy/support/fixtures.js';
+import { BASE_URL, Browser, makeApp, SECRET, useAppCloser } from '../deploy/support/fixtures.js';
 import { useDevProvider } from '../helpers/dev-provider.js';
-import { useRedis } from '../helpers/redis.js';
+import { useRedis, useRedisAdmin } from '../helpers/redis.js';
 import { makeDue } from '../helpers/token-age.js';
 import { callbackPath, DeployBrowser, hostileClient } from './support/deploy-rig.js';
 import { useHostileProvider } from './support/hostile-fixture.js';
@@ -148,23 +148,16 @@ describe('the refresh lock is a lease the holder renews', () => {
 
 describe('a worker killed in the middle of a refresh', () => {
   const dev = useDevProvider({ accessTokenTtl: 30 });
-  let reader: Redis;
-  const apps: AuthApp[] = [];
-  before(async () => {
-    reader = await createRedisClient(redis().url);
-  });
-  after(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-    reader?.disconnect();
-  });
+  const reader = useRedisAdmin(redis);
+  const closeAfterTests = useAppCloser();
 
   it('KRF-02 a worker process SIGKILLed while it holds the refresh lock: another worker completes the refresh within a few leases, not after the old 12 s', async (t) => {
     const keyPrefix = 'krf02:';
     const survivor = makeApp(dev(), { redis: redis().url, keyPrefix });
-    apps.push(survivor);
+    closeAfterTests(survivor);
     const browser = new Browser();
     assert.equal((await browser.signIn(survivor, 'alice')).response.status, 302);
-    const store = new RedisTokenStore({ client: reader, keyPrefix });
+    const store = new RedisTokenStore({ client: reader(), keyPrefix });
     const [sessionId] = await store.listKeys();
     const due = await makeDue(store, sessionId as string);
     const worker = await startWorker(t, dev(), redis().url, keyPrefix);
@@ -179,10 +172,10 @@ describe('a worker killed in the middle of a refresh', () => {
       "the worker's refresh reached the provider",
     );
     const lockKey = `${keyPrefix}lock:refresh:${sessionId}`;
-    const left = await reader.pttl(lockKey);
+    const left = await reader().pttl(lockKey);
     assert.ok(left > 0 && left <= REFRESH_LOCK_LEASE_MS, `a short lease (${left} ms left)`);
     await sleep(REFRESH_LOCK_LEASE_MS * 1.5);
-    assert.ok((await reader.pttl(lockKey)) > 0, 'the live holder keeps renewing it');
+    assert.ok((await reader().pttl(lockKey)) > 0, 'the live holder keeps renewing it');
 
     worker.child.kill('SIGKILL');
     await once(worker.child, 'exit');
@@ -199,22 +192,15 @@ describe('a worker killed in the middle of a refresh', () => {
     const bound = 3 * REFRESH_LOCK_LEASE_MS;
     t.diagnostic(`refreshed ${took} ms after the kill (lease ${REFRESH_LOCK_LEASE_MS} ms)`);
     assert.ok(took < bound, `refreshed ${took} ms after the kill (bound ${bound} ms)`);
-    assert.equal(await reader.exists(lockKey), 0, 'lock released');
+    assert.equal(await reader().exists(lockKey), 0, 'lock released');
     assert.ok((await lost) instanceof Error, "the killed worker's request died with it");
   });
 });
 
 describe('a provider slower than the lease', () => {
   const hostile = useHostileProvider();
-  const apps: AuthApp[] = [];
-  let reader: Redis;
-  before(async () => {
-    reader = await createRedisClient(redis().url);
-  });
-  after(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-    reader?.disconnect();
-  });
+  const reader = useRedisAdmin(redis);
+  const closeAfterTests = useAppCloser();
 
   it('KRF-03 the live holder keeps its lock past the lease: ten calls on two workers still make ONE refresh request', async () => {
     const op = hostile();
@@ -227,13 +213,13 @@ describe('a provider slower than the lease', () => {
         redis: redis().url,
         keyPrefix,
       });
-      apps.push(app);
+      closeAfterTests(app);
       return app;
     }) as [AuthApp, AuthApp];
     const browser = new DeployBrowser('10.0.0.1', BASE_URL);
     const login = await browser.call(one, callbackPath(op, await browser.startLogin(one)));
     assert.equal(login.status, 302);
-    const store = new RedisTokenStore({ client: reader, keyPrefix });
+    const store = new RedisTokenStore({ client: reader(), keyPrefix });
     const [sessionId] = await store.listKeys();
     const due = await makeDue(store, sessionId as string);
     op.override('token', async () => {
@@ -261,11 +247,11 @@ describe('a provider slower than the lease', () => {
       redis: redis().url,
       keyPrefix,
     });
-    apps.push(one);
+    closeAfterTests(one);
     const browser = new DeployBrowser('10.0.0.1', BASE_URL);
     const login = await browser.call(one, callbackPath(op, await browser.startLogin(one)));
     assert.equal(login.status, 302);
-    const store = new RedisTokenStore({ client: reader, keyPrefix });
+    const store = new RedisTokenStore({ client: reader(), keyPrefix });
     const [sessionId] = await store.listKeys();
     await makeDue(store, sessionId as string);
     let providerCalled = false;
@@ -278,7 +264,7 @@ describe('a provider slower than the lease', () => {
     await until(() => providerCalled, 'the refresh to reach the provider');
     // Ended the way back-channel logout and "sign out everywhere" end it (no revocation, so the
     // provider still answers the refresh): session and token set deleted.
-    await new RedisSessionStore({ client: reader, keyPrefix }).delete(sessionId as string);
+    await new RedisSessionStore({ client: reader(), keyPrefix }).delete(sessionId as string);
     await store.delete(sessionId as string);
     const refreshed = await refreshing;
     assert.equal(refreshed.status, 401, 'the session ended meanwhile');

@@ -13,10 +13,9 @@ import { describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { AuthFlowCancelled, AuthFlowTimeout, ConfigurationError } from '../../src/errors.js';
 import { MAX_EXPIRES_IN_SECONDS } from '../../src/providers/token-response.js';
-import type { GrantSpec, HostileReply } from '../helpers/hostile-provider.js';
+import { assertNoSecrets, type GrantSpec, type HostileReply } from '../helpers/hostile-provider.js';
 import { useHostileProvider } from './support/hostile-fixture.js';
 import {
-  assertNoSecrets,
   assertRejected,
   assertStoppedAfterToken,
   nativeRig,

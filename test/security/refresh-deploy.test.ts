@@ -6,18 +6,13 @@
  * Ids: RFD-01 … RFD-06.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
-import {
-  type AuthApp,
-  createAuthApp,
-  createRedisClient,
-  RedisTokenStore,
-} from '../../src/deploy/index.js';
+import { type AuthApp, createAuthApp, RedisTokenStore } from '../../src/deploy/index.js';
 import { SessionManager } from '../../src/session/session-manager.js';
+import { useAppCloser } from '../deploy/support/fixtures.js';
 import type { HostileProvider, HostileReply } from '../helpers/hostile-provider.js';
-import { useRedis } from '../helpers/redis.js';
+import { useRedis, useRedisAdmin } from '../helpers/redis.js';
 import { makeDue } from '../helpers/token-age.js';
 import {
   assertJsonError,
@@ -190,15 +185,8 @@ describe('deploy refresh (memory stores)', () => {
 });
 
 describe('deploy refresh across two workers (Redis)', () => {
-  let reader: Redis;
-  const apps: AuthApp[] = [];
-  before(async () => {
-    reader = await createRedisClient(redis().url);
-  });
-  after(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-    reader?.disconnect();
-  });
+  const reader = useRedisAdmin(redis);
+  const closeAfterTests = useAppCloser();
 
   /** Two workers of one site: same secret, same Redis, same key prefix. */
   function workers(op: HostileProvider, keyPrefix: string): [AuthApp, AuthApp, RedisTokenStore] {
@@ -211,8 +199,8 @@ describe('deploy refresh across two workers (Redis)', () => {
         keyPrefix,
       });
     const pair: [AuthApp, AuthApp] = [make(), make()];
-    apps.push(...pair);
-    return [...pair, new RedisTokenStore({ client: reader, keyPrefix })];
+    for (const app of pair) closeAfterTests(app);
+    return [...pair, new RedisTokenStore({ client: reader(), keyPrefix })];
   }
 
   async function signInAt(op: HostileProvider, app: AuthApp, browser: DeployBrowser) {

@@ -5,26 +5,25 @@
  * embedded provider (oidc-provider's token endpoint), for SessionManager, deploy mode over two
  * workers on a real redis-server, and authflow/client. The CLI case (ten `authflow token`
  * processes) is SLT-05 in test/cli/refresh.test.ts; the rule itself is tested in
- * test/unit/refresh-due.test.ts (SLT-00*).
+ * test/tokens/refresh-due.test.ts (SLT-00*).
  *
  * Ids: SLT-01 … SLT-04.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import * as client from 'openid-client';
 import { createAuthClient } from '../../src/client/index.js';
-import { type AuthApp, createRedisClient, RedisTokenStore } from '../../src/deploy/index.js';
+import { type AuthApp, RedisTokenStore } from '../../src/deploy/index.js';
 import type { DevProvider } from '../../src/dev/index.js';
 import { GenericOIDCProvider } from '../../src/providers/oidc.js';
 import { SessionManager } from '../../src/session/session-manager.js';
 import { MemoryTokenStore } from '../../src/stores/memory.js';
 import { MIN_REFRESH_DELAY_MS } from '../../src/tokens/refresh-due.js';
 import type { OAuthTokenSet } from '../../src/tokens/token-set.js';
-import { Browser, makeApp, signInOverHttp } from '../deploy/support/fixtures.js';
+import { Browser, makeApp, signInOverHttp, useAppCloser } from '../deploy/support/fixtures.js';
 import { useDevProvider } from '../helpers/dev-provider.js';
-import { useRedis } from '../helpers/redis.js';
+import { useRedis, useRedisAdmin } from '../helpers/redis.js';
 import { halfLived, makeDue } from '../helpers/token-age.js';
 
 /** A native sign-in at the dev provider (public client, PKCE, refresh token), over plain HTTP. */
@@ -169,27 +168,20 @@ describe('30-second access tokens', () => {
   });
 
   describe('deploy mode, two workers on one redis-server', () => {
-    let reader: Redis;
-    const apps: AuthApp[] = [];
-    before(async () => {
-      reader = await createRedisClient(redis().url);
-    });
-    after(async () => {
-      await Promise.all(apps.map((app) => app.close()));
-      reader?.disconnect();
-    });
+    const reader = useRedisAdmin(redis);
+    const closeAfterTests = useAppCloser();
 
     it('SLT-03 fifty /auth/refresh calls spread over two workers, some arriving after the first refresh is done: ONE refresh grant, one result for all', async () => {
       const keyPrefix = 'slt03:';
       const [one, two] = [0, 1].map(() => {
         const app = makeApp(dev(), { redis: redis().url, keyPrefix });
-        apps.push(app);
+        closeAfterTests(app);
         return app;
       }) as [AuthApp, AuthApp];
       const browser = new Browser();
       const { response } = await browser.signIn(one, 'alice');
       assert.equal(response.status, 302);
-      const store = new RedisTokenStore({ client: reader, keyPrefix });
+      const store = new RedisTokenStore({ client: reader(), keyPrefix });
       const [sessionId] = await store.listKeys();
       const due = await makeDue(store, sessionId as string);
       const grantsBefore = dev().tokenRequests.refresh_token;
@@ -221,7 +213,7 @@ describe('30-second access tokens', () => {
     it('SLT-03b the same with memory stores in one worker: repeated calls refresh once', async () => {
       const tokens = new MemoryTokenStore();
       const app = makeApp(dev(), { tokenStore: tokens });
-      apps.push(app);
+      closeAfterTests(app);
       const browser = new Browser();
       await browser.signIn(app, 'alice');
       const [sessionId] = await tokens.listKeys();

@@ -1,5 +1,6 @@
 // Shared pieces of the deploy tests: the dev provider with a real GenericOIDCProvider for it,
 // an app factory, and a "browser" (cookie jar) driving app.fetch.
+import { after } from 'node:test';
 import { type AuthApp, type AuthAppOptions, createAuthApp } from '../../../src/deploy/index.js';
 import type { DevProvider } from '../../../src/dev/index.js';
 import { GenericOIDCProvider } from '../../../src/providers/oidc.js';
@@ -19,7 +20,7 @@ export function webProvider(dev: DevProvider, timeoutSeconds = 5): GenericOIDCPr
   });
 }
 
-/** An auth app for the dev provider; closed by the caller (or pass it to {@link closeAfter}). */
+/** An auth app for the dev provider; closed by the caller (or hand it to {@link useAppCloser}'s function). */
 export function makeApp(dev: DevProvider, options: Partial<AuthAppOptions> = {}): AuthApp {
   return createAuthApp({
     provider: webProvider(dev),
@@ -76,3 +77,19 @@ export class Browser extends AppBrowser {
 
 export { useDevProvider } from '../../helpers/dev-provider.js';
 export { signInOverHttp };
+
+/**
+ * node:test fixture for apps a `describe` creates in its tests: the returned function takes an
+ * app, and every app it took is closed after the tests of the enclosing `describe` (or file),
+ * even when they fail.
+ */
+export function useAppCloser(): <T extends AuthApp>(app: T) => T {
+  const apps: AuthApp[] = [];
+  after(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+  return (app) => {
+    apps.push(app);
+    return app;
+  };
+}

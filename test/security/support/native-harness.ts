@@ -22,10 +22,11 @@ import {
 } from '../../../src/providers/index.js';
 import { SessionManager } from '../../../src/session/session-manager.js';
 import { MemoryTokenStore } from '../../../src/stores/memory.js';
-import type {
-  GrantSpec,
-  HostileProvider,
-  RecordedRequest,
+import {
+  assertNoSecrets,
+  type GrantSpec,
+  type HostileProvider,
+  type RecordedRequest,
 } from '../../helpers/hostile-provider.js';
 import type { RawResponse } from '../../helpers/http.js';
 
@@ -192,12 +193,6 @@ export async function assertNothingStored(rig: NativeRig): Promise<void> {
   assert.deepEqual(await rig.sessionStore.listKeys(), [], 'nothing handed to the session manager');
 }
 
-/** Asserts that `text` carries no token, code or JWT of the hostile provider. */
-export function assertNoSecrets(text: string): void {
-  assert.doesNotMatch(text, /\b(at|rt|code|dc)-[A-Za-z0-9_-]{16,}/, `secret in: ${text}`);
-  assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{10,}/, `JWT in: ${text}`);
-}
-
 /** Requests the provider received after the `index`th one. */
 export function requestsSince(op: HostileProvider, index: number): RecordedRequest[] {
   return op.requests.slice(index);
@@ -262,15 +257,12 @@ function windowRun(op: HostileProvider, url: URL): WindowRun {
       assert.ok(location, `the provider redirected (HTTP ${response.status})`);
       return new URL(location);
     },
-    visit: (target) => browserGet(new URL(target)),
+    async visit(target) {
+      const response = await fetch(new URL(target), { redirect: 'follow' });
+      const body = await response.text();
+      return { status: response.status, headers: Object.fromEntries(response.headers), body };
+    },
   };
-}
-
-/** GET like a browser: follows redirects at the same origin, reads the final page. */
-export async function browserGet(url: URL): Promise<RawResponse> {
-  const response = await fetch(url, { redirect: 'follow' });
-  const body = await response.text();
-  return { status: response.status, headers: Object.fromEntries(response.headers), body };
 }
 
 /**
@@ -312,17 +304,4 @@ export function rawExchange(
 /** Status codes of every HTTP response in a raw byte stream (pipelined responses included). */
 export function statusCodes(text: string): number[] {
   return [...text.matchAll(/HTTP\/1\.[01] (\d{3})/g)].map((m) => Number(m[1]));
-}
-
-/** Whether `promise` is still pending after `ms` milliseconds. */
-export async function stillPending(promise: Promise<unknown>, ms = 50): Promise<boolean> {
-  const marker = Symbol('pending');
-  const result = await Promise.race([
-    promise.then(
-      () => 'settled',
-      () => 'settled',
-    ),
-    new Promise((resolve) => setTimeout(() => resolve(marker), ms)),
-  ]);
-  return result === marker;
 }

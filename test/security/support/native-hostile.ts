@@ -4,9 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import type { AuthenticationError, ErrorCode } from '../../../src/errors.js';
-import type { GrantSpec, HostileProvider } from '../../helpers/hostile-provider.js';
 import {
   assertNoSecrets,
+  type GrantSpec,
+  type HostileProvider,
+} from '../../helpers/hostile-provider.js';
+import {
   assertRejected,
   assertStoppedAfterToken,
   type FlowRun,

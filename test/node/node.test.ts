@@ -12,7 +12,7 @@ import {
   expressAuth,
   serve,
 } from '../../src/node/index.js';
-import { Browser, makeApp, useDevProvider } from './support/fixtures.js';
+import { Browser, makeApp, useDevProvider } from '../deploy/support/fixtures.js';
 
 describe('authflow/node', () => {
   const dev = useDevProvider();

@@ -13,8 +13,8 @@ import {
   TokenError,
   TokenExpiredError,
   TokenRefreshError,
-} from '../../src/errors.js';
-import * as authflow from '../../src/index.js';
+} from '../src/errors.js';
+import * as authflow from '../src/index.js';
 
 describe('error classes and codes', () => {
   for (const [error, Class, code] of [

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { type AuthState, createAuthClient } from '../../src/client/index.js';
 import type { AuthApp } from '../../src/deploy/index.js';
-import { Browser, makeApp, useDevProvider } from './support/fixtures.js';
+import { Browser, makeApp, useDevProvider } from '../deploy/support/fixtures.js';
 
 describe('authflow/client against the auth routes', () => {
   // Access tokens live 4 s: the 60 s buffer is capped at half the token's lifetime, so the
