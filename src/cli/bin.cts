@@ -10,8 +10,8 @@
  * @module
  */
 import fs = require('node:fs');
-import paths = require('./paths.cjs');
-import refreshDue = require('./refresh-due.cjs');
+import paths = require('./shared/paths.cjs');
+import refreshDue = require('./shared/token-freshness.cjs');
 
 /** Seconds before expiry at which `authflow token` refreshes (the default; a set variable takes the full path). */
 const REFRESH_BUFFER_SECONDS = 60;

@@ -7,24 +7,24 @@
  * @module
  */
 import { statSync } from 'node:fs';
-import type { CliContext, CommandModule } from './context.js';
-import { ExitCode, exitCodeFor, UsageError } from './exit.js';
-import { paint, processOutput } from './output.js';
-import paths from './paths.cjs';
-import { scrubSecretFromTitle } from './secret-input.js';
-import { terminalSafe } from './terminal-text.js';
+import { scrubSecretFromTitle } from './commands/login/secret-input.js';
+import type { CliContext, CommandModule } from './shared/context.js';
+import { ExitCode, exitCodeFor, UsageError } from './shared/exit.js';
+import { paint, processOutput } from './shared/output.js';
+import paths from './shared/paths.cjs';
+import { terminalSafe } from './shared/terminal-text.js';
 
 const { configDir } = paths;
 
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
-  login: () => import('./commands/login.js'),
-  token: () => import('./commands/token.js'),
-  status: () => import('./commands/status.js'),
-  whoami: () => import('./commands/whoami.js'),
-  logout: () => import('./commands/logout.js'),
-  profiles: () => import('./commands/profiles.js'),
-  serve: () => import('./commands/serve.js'),
-  'dev-provider': () => import('./commands/dev-provider.js'),
+  login: () => import('./commands/login/login.js'),
+  token: () => import('./commands/token/token.js'),
+  status: () => import('./commands/status/status.js'),
+  whoami: () => import('./commands/whoami/whoami.js'),
+  logout: () => import('./commands/logout/logout.js'),
+  profiles: () => import('./commands/profiles/profiles.js'),
+  serve: () => import('./commands/serve/serve.js'),
+  'dev-provider': () => import('./commands/dev-provider/dev-provider.js'),
 };
 
 const HELP = `authflow — sign in with OAuth 2.0 / OpenID Connect from a terminal

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { canOpenBrowser } from '../../src/cli/browser.js';
-import { commandName } from '../../src/cli/command-name.js';
-import paths from '../../src/cli/paths.cjs';
-import { parseScopes, resolveSettings } from '../../src/cli/provider.js';
+import { canOpenBrowser } from '../../src/cli/commands/login/browser.js';
+import { commandName } from '../../src/cli/shared/command-name.js';
+import paths from '../../src/cli/shared/paths.cjs';
+import { parseScopes, resolveSettings } from '../../src/cli/shared/provider-settings.js';
 
 const { configDir } = paths;
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import mirror from '../../src/cli/refresh-due.cjs';
+import mirror from '../../src/cli/shared/token-freshness.cjs';
 import {
   effectiveRefreshBuffer,
   isRefreshDue,

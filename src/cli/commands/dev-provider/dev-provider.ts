@@ -6,20 +6,20 @@
  * @module
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { numberValue, parseCommandArgs } from '../args.js';
-import { commandName } from '../command-name.js';
-import type { CliContext } from '../context.js';
+import { numberValue, parseCommandArgs } from '../../shared/args.js';
+import { commandName } from '../../shared/command-name.js';
+import type { CliContext } from '../../shared/context.js';
+import { ExitCode } from '../../shared/exit.js';
 import {
   alreadyRunning,
   type DevProviderState,
   devStateDir,
   runningDevProvider,
   startKeptDevProvider,
-} from '../dev.js';
-import { ExitCode } from '../exit.js';
-import { paint } from '../output.js';
-import paths from '../paths.cjs';
-import { untilStopped } from '../wait.js';
+} from '../../shared/kept-dev-provider.js';
+import { paint } from '../../shared/output.js';
+import paths from '../../shared/paths.cjs';
+import { untilStopped } from '../../shared/wait.js';
 
 const { devProviderStatePath } = paths;
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { forTerminal, type Output } from './output.js';
+import { forTerminal, type Output } from '../../shared/output.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 

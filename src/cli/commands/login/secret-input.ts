@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { AuthFlowCancelled } from '../errors.js';
-import { UsageError } from './exit.js';
+import { AuthFlowCancelled } from '../../../errors.js';
+import { UsageError } from '../../shared/exit.js';
 
 /**
  * When `args` hold `--client-secret <value>` or `--client-secret=<value>`, rewrites the process

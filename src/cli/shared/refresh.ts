@@ -8,16 +8,16 @@
  *
  * @module
  */
-import { ErrorCodes, TokenRefreshError } from '../errors.js';
-import { acquireFileLock } from '../stores/lock.js';
-import { isRefreshDue, isStillValid } from '../tokens/refresh-due.js';
-import { canRefresh, isTokenExpired, type OAuthTokenSet } from '../tokens/token-set.js';
+import { ErrorCodes, TokenRefreshError } from '../../errors.js';
+import { acquireFileLock } from '../../stores/lock.js';
+import { isRefreshDue, isStillValid } from '../../tokens/refresh-due.js';
+import { canRefresh, isTokenExpired, type OAuthTokenSet } from '../../tokens/token-set.js';
 import type { CliContext } from './context.js';
 import { CliError, ExitCode } from './exit.js';
+import { notSignedIn, type OpenedProfile, refreshBufferSeconds } from './open-profile.js';
 import paths from './paths.cjs';
-import { createProfileProvider } from './provider.js';
+import { createProfileProvider } from './provider-settings.js';
 import { devProviderDown } from './reach.js';
-import { notSignedIn, type OpenedProfile, refreshBufferSeconds } from './session.js';
 
 const { refreshLockPath } = paths;
 
@@ -51,7 +51,7 @@ export async function refreshWithLock(
       throw notSignedIn(opened.name, 'The access token has expired and there is no refresh token');
     }
     const provider = await createProfileProvider(context, opened);
-    const { SessionManager } = await import('../session/session-manager.js');
+    const { SessionManager } = await import('../../session/session-manager.js');
     const session = new SessionManager({
       provider,
       tokenStore: opened.store.store,

@@ -4,14 +4,14 @@
  *
  * @module
  */
-import { canRefresh, isTokenExpired, type OAuthTokenSet } from '../../tokens/token-set.js';
-import { displayAccount } from '../accounts.js';
-import { parseCommandArgs } from '../args.js';
-import { readProfile } from '../config.js';
-import type { CliContext } from '../context.js';
-import { ExitCode } from '../exit.js';
-import { paint } from '../output.js';
-import { openProfileStore, storeLocation } from '../stores.js';
+import { canRefresh, isTokenExpired, type OAuthTokenSet } from '../../../tokens/token-set.js';
+import { displayAccount } from '../../shared/accounts.js';
+import { parseCommandArgs } from '../../shared/args.js';
+import type { CliContext } from '../../shared/context.js';
+import { ExitCode } from '../../shared/exit.js';
+import { paint } from '../../shared/output.js';
+import { openProfileStore, storeLocation } from '../../shared/profile-store.js';
+import { readProfile } from '../../shared/profiles-file.js';
 
 export const help = `authflow status — is a profile signed in?
 

@@ -4,15 +4,15 @@
  *
  * @module
  */
-import { isRefreshDue } from '../tokens/refresh-due.js';
-import type { OAuthTokenSet } from '../tokens/token-set.js';
+import { isRefreshDue } from '../../tokens/refresh-due.js';
+import type { OAuthTokenSet } from '../../tokens/token-set.js';
 import type { CliContext } from './context.js';
 import {
   loadActiveTokens,
   type OpenedProfile,
   openProfile,
   refreshBufferSeconds,
-} from './session.js';
+} from './open-profile.js';
 
 /** Valid tokens of an opened profile's active account, refreshed (once across processes) when needed. */
 export async function validTokensOf(

@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { TokenStore } from '../stores/types.js';
-import type { StoreKind } from './config.js';
+import type { TokenStore } from '../../stores/types.js';
 import paths from './paths.cjs';
+import type { StoreKind } from './profiles-file.js';
 
 const { tokensPath } = paths;
 
@@ -58,7 +58,7 @@ export async function openProfileStore(
 ): Promise<ProfileStore> {
   const location = storeLocation(kind, dir, profile);
   if (kind === 'file') {
-    const { FileTokenStore } = await import('../stores/file.js');
+    const { FileTokenStore } = await import('../../stores/file.js');
     const path = tokensPath(dir, profile);
     const secretPath = path.replace(/\.json$/, '.secret.json');
     return {
@@ -81,7 +81,7 @@ export async function openProfileStore(
     };
   }
   if (kind === 'keyring') {
-    const { KeyringTokenStore } = await import('../stores/keyring.js');
+    const { KeyringTokenStore } = await import('../../stores/keyring.js');
     const envTimeout = Number(process.env.AUTHFLOW_KEYRING_TIMEOUT_MS);
     const store = new KeyringTokenStore({
       service: KEYRING_SERVICE,
@@ -102,7 +102,7 @@ export async function openProfileStore(
       close: () => store.close(),
     };
   }
-  const { MemoryTokenStore } = await import('../stores/memory.js');
+  const { MemoryTokenStore } = await import('../../stores/memory.js');
   let secret: string | undefined;
   return {
     kind,

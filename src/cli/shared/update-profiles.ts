@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { withFileLock } from '../stores/lock.js';
-import { type ProfileRecord, type ProfilesFile, readProfiles } from './config.js';
+import { withFileLock } from '../../stores/lock.js';
 import paths from './paths.cjs';
+import { type ProfileRecord, type ProfilesFile, readProfiles } from './profiles-file.js';
 
 const { profilesPath } = paths;
 

@@ -3,14 +3,14 @@
  *
  * @module
  */
-import { parseCommandArgs } from '../args.js';
-import type { CliContext } from '../context.js';
-import { CliError, ExitCode } from '../exit.js';
-import { createProfileProvider } from '../provider.js';
-import { isUnreachable, unreachableError } from '../reach.js';
-import { openProfile } from '../session.js';
-import { terminalSafe } from '../terminal-text.js';
-import { validTokensOf } from '../token-slow.js';
+import { parseCommandArgs } from '../../shared/args.js';
+import type { CliContext } from '../../shared/context.js';
+import { CliError, ExitCode } from '../../shared/exit.js';
+import { openProfile } from '../../shared/open-profile.js';
+import { createProfileProvider } from '../../shared/provider-settings.js';
+import { isUnreachable, unreachableError } from '../../shared/reach.js';
+import { terminalSafe } from '../../shared/terminal-text.js';
+import { validTokensOf } from '../../shared/valid-tokens.js';
 
 export const help = `authflow whoami — show the signed-in user
 

@@ -3,13 +3,13 @@
  *
  * @module
  */
-import { displayAccount } from '../accounts.js';
-import { parseCommandArgs } from '../args.js';
-import { readProfiles } from '../config.js';
-import type { CliContext } from '../context.js';
-import { ExitCode } from '../exit.js';
-import { paint } from '../output.js';
-import { storeLocation } from '../stores.js';
+import { displayAccount } from '../../shared/accounts.js';
+import { parseCommandArgs } from '../../shared/args.js';
+import type { CliContext } from '../../shared/context.js';
+import { ExitCode } from '../../shared/exit.js';
+import { paint } from '../../shared/output.js';
+import { storeLocation } from '../../shared/profile-store.js';
+import { readProfiles } from '../../shared/profiles-file.js';
 
 export const help = `authflow profiles — list profiles
 

@@ -5,15 +5,15 @@
  *
  * @module
  */
-import { AuthenticationError, AuthFlowCancelled, AuthFlowTimeout } from '../errors.js';
-import { type OAuthProvider, type UserInfo, userIdFromUserInfo } from '../providers/types.js';
-import type { TokenStore } from '../stores/types.js';
-import type { OAuthTokenSet } from '../tokens/token-set.js';
-import { CliError, ExitCode } from './exit.js';
-import { type Output, paint } from './output.js';
+import { AuthenticationError, AuthFlowCancelled, AuthFlowTimeout } from '../../../errors.js';
+import { type OAuthProvider, type UserInfo, userIdFromUserInfo } from '../../../providers/types.js';
+import type { TokenStore } from '../../../stores/types.js';
+import type { OAuthTokenSet } from '../../../tokens/token-set.js';
+import { CliError, ExitCode } from '../../shared/exit.js';
+import { type Output, paint } from '../../shared/output.js';
+import { terminalSafe } from '../../shared/terminal-text.js';
 import { terminalQrCode } from './qr.js';
 import { formatDuration, startSpinner } from './spinner.js';
-import { terminalSafe } from './terminal-text.js';
 
 /** Options for {@link runDeviceFlow}. */
 export interface DeviceFlowOptions {

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import type { OAuthTokenSet } from '../tokens/token-set.js';
-import { type AccountRecord, type ProfileRecord, readProfiles } from './config.js';
+import type { OAuthTokenSet } from '../../tokens/token-set.js';
 import type { CliContext } from './context.js';
 import { CliError, ExitCode } from './exit.js';
-import { openProfileStore, type ProfileStore } from './stores.js';
+import { openProfileStore, type ProfileStore } from './profile-store.js';
+import { type AccountRecord, type ProfileRecord, readProfiles } from './profiles-file.js';
 
 /** A profile with its store opened. */
 export interface OpenedProfile {
@@ -67,6 +67,6 @@ export async function loadActiveTokens(opened: OpenedProfile): Promise<OAuthToke
 export async function refreshBufferSeconds(env: NodeJS.ProcessEnv): Promise<number> {
   if (!env.AUTHFLOW_REFRESH_BUFFER_SECONDS?.trim()) return 60;
   // Loaded only when set, to keep `authflow token` lean; it validates the value.
-  const { readAuthflowEnv } = await import('../providers/settings.js');
+  const { readAuthflowEnv } = await import('../../providers/settings.js');
   return readAuthflowEnv(env).refreshBufferSeconds;
 }

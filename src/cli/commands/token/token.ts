@@ -5,14 +5,14 @@
  *
  * @module
  */
-import { isRefreshDue } from '../../tokens/refresh-due.js';
-import type { OAuthTokenSet } from '../../tokens/token-set.js';
-import { parseCommandArgs } from '../args.js';
-import { readProfile } from '../config.js';
-import type { CliContext } from '../context.js';
-import { ExitCode } from '../exit.js';
-import { peekFileStore } from '../fast-token.js';
-import paths from '../paths.cjs';
+import { isRefreshDue } from '../../../tokens/refresh-due.js';
+import type { OAuthTokenSet } from '../../../tokens/token-set.js';
+import { parseCommandArgs } from '../../shared/args.js';
+import type { CliContext } from '../../shared/context.js';
+import { ExitCode } from '../../shared/exit.js';
+import paths from '../../shared/paths.cjs';
+import { readProfile } from '../../shared/profiles-file.js';
+import { peekFileStore } from './fast-token.js';
 
 const { tokensPath } = paths;
 
@@ -43,7 +43,7 @@ export async function run(args: string[], context: CliContext): Promise<number> 
       if (peeked !== undefined && !isRefreshDue(peeked, 60)) tokens = peeked;
     }
   }
-  tokens ??= await (await import('../token-slow.js')).validTokens(context, name);
+  tokens ??= await (await import('../../shared/valid-tokens.js')).validTokens(context, name);
   if (values.json) {
     context.out.json({
       accessToken: tokens.accessToken,

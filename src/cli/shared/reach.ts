@@ -8,9 +8,9 @@
  */
 
 import { commandName } from './command-name.js';
-import type { SavedProviderSettings } from './config.js';
-import { savedDevPort } from './dev.js';
 import { CliError, ExitCode } from './exit.js';
+import { savedDevPort } from './kept-dev-provider.js';
+import type { SavedProviderSettings } from './profiles-file.js';
 
 /** Error codes of a provider that could not be reached or answered garbage. */
 export const UNREACHABLE_CODES: ReadonlySet<unknown> = new Set([

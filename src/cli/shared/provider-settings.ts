@@ -6,13 +6,13 @@
  * @module
  */
 
-import type { ProviderKind } from '../providers/create.js';
-import { readAuthflowEnv } from '../providers/settings.js';
-import type { OAuthProvider } from '../providers/types.js';
-import type { SavedProviderSettings } from './config.js';
+import type { ProviderKind } from '../../providers/create.js';
+import { readAuthflowEnv } from '../../providers/settings.js';
+import type { OAuthProvider } from '../../providers/types.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './exit.js';
-import type { OpenedProfile } from './session.js';
+import type { OpenedProfile } from './open-profile.js';
+import type { SavedProviderSettings } from './profiles-file.js';
 
 /** Provider kinds the CLI knows. */
 export const PROVIDER_KINDS = ['google', 'github', 'microsoft', 'oidc', 'oauth2'] as const;
@@ -178,7 +178,7 @@ export async function buildProvider(
   settings: SavedProviderSettings,
   clientSecret: string | undefined,
 ): Promise<OAuthProvider> {
-  const { createProvider } = await import('../providers/index.js');
+  const { createProvider } = await import('../../providers/index.js');
   return createProvider({
     provider: settings.provider as ProviderKind,
     clientId: settings.clientId,

@@ -4,23 +4,28 @@
  *
  * @module
  */
-import { AuthFlowCancelled, AuthFlowTimeout, ErrorCodes } from '../../errors.js';
-import { readAuthflowEnv } from '../../providers/settings.js';
-import type { OAuthProvider, UserInfo } from '../../providers/types.js';
-import { userIdFromUserInfo } from '../../providers/types.js';
-import { nowSeconds, type OAuthTokenSet } from '../../tokens/token-set.js';
-import { accountRecord, displayAccount } from '../accounts.js';
-import { numberValue, parseCommandArgs, stringValue } from '../args.js';
-import { canOpenBrowser } from '../browser.js';
-import { type ProfileRecord, readProfile, type StoreKind } from '../config.js';
-import { updateProfile } from '../config-write.js';
-import type { CliContext } from '../context.js';
-import type { DevProviderHandle } from '../dev.js';
-import { CliError, ExitCode, UsageError } from '../exit.js';
-import { buildProvider, type ProviderFlags, resolveSettings, sameProvider } from '../provider.js';
-import { isUnreachable, unreachableError } from '../reach.js';
-import { formatDuration, type Spinner, startSpinner } from '../spinner.js';
-import { openProfileStore, type ProfileStore } from '../stores.js';
+import { AuthFlowCancelled, AuthFlowTimeout, ErrorCodes } from '../../../errors.js';
+import { readAuthflowEnv } from '../../../providers/settings.js';
+import type { OAuthProvider, UserInfo } from '../../../providers/types.js';
+import { userIdFromUserInfo } from '../../../providers/types.js';
+import { nowSeconds, type OAuthTokenSet } from '../../../tokens/token-set.js';
+import { accountRecord, displayAccount } from '../../shared/accounts.js';
+import { numberValue, parseCommandArgs, stringValue } from '../../shared/args.js';
+import type { CliContext } from '../../shared/context.js';
+import { CliError, ExitCode, UsageError } from '../../shared/exit.js';
+import type { DevProviderHandle } from '../../shared/kept-dev-provider.js';
+import { openProfileStore, type ProfileStore } from '../../shared/profile-store.js';
+import { type ProfileRecord, readProfile, type StoreKind } from '../../shared/profiles-file.js';
+import {
+  buildProvider,
+  type ProviderFlags,
+  resolveSettings,
+  sameProvider,
+} from '../../shared/provider-settings.js';
+import { isUnreachable, unreachableError } from '../../shared/reach.js';
+import { updateProfile } from '../../shared/update-profiles.js';
+import { canOpenBrowser } from './browser.js';
+import { formatDuration, type Spinner, startSpinner } from './spinner.js';
 
 export const help = `authflow login — sign in and remember the profile
 
@@ -139,7 +144,7 @@ export async function run(args: string[], context: CliContext): Promise<number> 
         'login',
       );
     }
-    flags.clientSecret = await (await import('../secret-input.js')).readClientSecret();
+    flags.clientSecret = await (await import('./secret-input.js')).readClientSecret();
   }
   const methods = ['no-browser', 'window', 'device'].filter((flag) => values[flag]);
   if (methods.length > 1) {
@@ -175,14 +180,14 @@ export async function run(args: string[], context: CliContext): Promise<number> 
         !env.AUTHFLOW_PROVIDER &&
         !env.AUTHFLOW_ISSUER_URL);
     if (useDev) {
-      const { devProviderForLogin } = await import('../dev.js');
+      const { devProviderForLogin } = await import('../../shared/kept-dev-provider.js');
       dev = await devProviderForLogin(configDir);
       flags.provider = 'oidc';
       flags.issuer = dev.issuer;
       flags.clientId = dev.clientId;
       flags.scopes = 'openid profile email offline_access';
       if (dev.inProcess) {
-        const { commandName } = await import('../command-name.js');
+        const { commandName } = await import('../../shared/command-name.js');
         out.err(
           `Started the development provider at ${dev.issuer} for this sign-in. It stops when this command ends; your tokens stay valid. To refresh them later, keep it running in another terminal: ${commandName()} dev-provider`,
         );
@@ -238,7 +243,7 @@ export async function run(args: string[], context: CliContext): Promise<number> 
 
     const result =
       method === 'device'
-        ? await (await import('../device.js')).runDeviceFlow({
+        ? await (await import('./device.js')).runDeviceFlow({
             provider,
             store: store.store,
             out,
@@ -385,8 +390,8 @@ async function runLoopback(
 ): Promise<{ tokens: OAuthTokenSet; userInfo: UserInfo }> {
   const { out } = context;
   const [{ AuthFlowManager }, { systemBrowserWindow }] = await Promise.all([
-    import('../../flow/auth-flow-manager.js'),
-    import('../../flow/windows.js'),
+    import('../../../flow/auth-flow-manager.js'),
+    import('../../../flow/windows.js'),
   ]);
   const manager = new AuthFlowManager({
     provider: run.provider,
@@ -402,7 +407,7 @@ async function runLoopback(
   });
   const appWindow =
     run.method === 'window'
-      ? (await import('../../flow/chromium-window.js')).chromiumAppWindow()
+      ? (await import('../../../flow/chromium-window.js')).chromiumAppWindow()
       : undefined;
   if (appWindow) run.onWindow?.(() => appWindow.launchFailure());
   let spinner: Spinner | undefined;

@@ -7,7 +7,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { type OAuthTokenSet, parseTokenSet } from '../tokens/token-set.js';
+import { type OAuthTokenSet, parseTokenSet } from '../../../tokens/token-set.js';
 
 /** The token set stored under `key` in the file store at `path`, or `undefined` when it cannot be read cheaply. */
 export function peekFileStore(path: string, key: string): OAuthTokenSet | undefined {

@@ -5,19 +5,19 @@
  * @module
  */
 import { rm } from 'node:fs/promises';
-import type { OAuthProvider } from '../../providers/types.js';
-import { displayAccount } from '../accounts.js';
-import { parseCommandArgs } from '../args.js';
-import { commandName } from '../command-name.js';
-import { type AccountRecord, readProfiles } from '../config.js';
-import { updateProfile } from '../config-write.js';
-import type { CliContext } from '../context.js';
-import { ExitCode } from '../exit.js';
-import paths from '../paths.cjs';
-import { buildProvider, checkedSettings } from '../provider.js';
-import { isUnreachable } from '../reach.js';
-import { noSuchProfile } from '../session.js';
-import { openProfileStore } from '../stores.js';
+import type { OAuthProvider } from '../../../providers/types.js';
+import { displayAccount } from '../../shared/accounts.js';
+import { parseCommandArgs } from '../../shared/args.js';
+import { commandName } from '../../shared/command-name.js';
+import type { CliContext } from '../../shared/context.js';
+import { ExitCode } from '../../shared/exit.js';
+import { noSuchProfile } from '../../shared/open-profile.js';
+import paths from '../../shared/paths.cjs';
+import { openProfileStore } from '../../shared/profile-store.js';
+import { type AccountRecord, readProfiles } from '../../shared/profiles-file.js';
+import { buildProvider, checkedSettings } from '../../shared/provider-settings.js';
+import { isUnreachable } from '../../shared/reach.js';
+import { updateProfile } from '../../shared/update-profiles.js';
 
 const { tokensPath } = paths;
 

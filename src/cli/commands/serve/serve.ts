@@ -5,16 +5,16 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { escapeHtml } from '../../flow/html.js';
-import { numberValue, parseCommandArgs } from '../args.js';
-import { readProfile, type SavedProviderSettings } from '../config.js';
-import type { CliContext } from '../context.js';
-import type { DevProviderHandle } from '../dev.js';
-import { ExitCode, UsageError } from '../exit.js';
-import { buildProvider, checkedSettings } from '../provider.js';
-import { unreachableError } from '../reach.js';
-import { openProfileStore } from '../stores.js';
-import { untilStopped } from '../wait.js';
+import { escapeHtml } from '../../../flow/html.js';
+import { numberValue, parseCommandArgs } from '../../shared/args.js';
+import type { CliContext } from '../../shared/context.js';
+import { ExitCode, UsageError } from '../../shared/exit.js';
+import type { DevProviderHandle } from '../../shared/kept-dev-provider.js';
+import { openProfileStore } from '../../shared/profile-store.js';
+import { readProfile, type SavedProviderSettings } from '../../shared/profiles-file.js';
+import { buildProvider, checkedSettings } from '../../shared/provider-settings.js';
+import { unreachableError } from '../../shared/reach.js';
+import { untilStopped } from '../../shared/wait.js';
 
 export const help = `authflow serve — try deploy mode on loopback
 
@@ -46,7 +46,9 @@ export async function run(args: string[], context: CliContext): Promise<number> 
     let settings: SavedProviderSettings | undefined;
     let isDev = values.dev === true;
     if (values.dev) {
-      dev = await (await import('../dev.js')).devProviderForLogin(context.configDir);
+      dev = await (await import('../../shared/kept-dev-provider.js')).devProviderForLogin(
+        context.configDir,
+      );
       settings = {
         provider: 'oidc',
         issuerUrl: dev.issuer,
@@ -84,8 +86,8 @@ export async function run(args: string[], context: CliContext): Promise<number> 
       );
     }
     const [{ createAuthApp }, { serve }] = await Promise.all([
-      import('../../deploy/app.js'),
-      import('../../node/index.js'),
+      import('../../../deploy/app.js'),
+      import('../../../node/index.js'),
     ]);
     // The app needs its own URL (for the redirect URI), known only once listening.
     let app: ReturnType<typeof createAuthApp> | undefined;

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { UserInfo } from '../providers/types.js';
-import type { AccountRecord } from './config.js';
+import type { UserInfo } from '../../providers/types.js';
+import type { AccountRecord } from './profiles-file.js';
 import { terminalSafe } from './terminal-text.js';
 
 const str = (value: unknown): string | undefined =>

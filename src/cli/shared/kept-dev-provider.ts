@@ -9,8 +9,8 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NATIVE_CLIENT_ID } from '../dev/clients.js';
-import type { DevProvider } from '../dev/types.js';
+import { NATIVE_CLIENT_ID } from '../../dev/clients.js';
+import type { DevProvider } from '../../dev/types.js';
 import { commandName } from './command-name.js';
 import { CliError, ExitCode } from './exit.js';
 
@@ -87,7 +87,7 @@ export async function runningDevProvider(configDir: string): Promise<string | un
  */
 export async function startKeptDevProvider(configDir: string, port?: number): Promise<DevProvider> {
   const chosen = port ?? (await savedDevPort(configDir));
-  const { startDevProvider } = await import('../dev/index.js');
+  const { startDevProvider } = await import('../../dev/index.js');
   let dev: DevProvider;
   try {
     dev = await startDevProvider({ port: chosen ?? 0, stateDir: devStateDir(configDir) });
