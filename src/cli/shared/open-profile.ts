@@ -1,6 +1,6 @@
 /**
  * Reading a profile's signed-in state: the profile, its active account, its store and
- * tokens. Used by `token`, `status`, `whoami` and `logout`.
+ * tokens. Used by `token`, `whoami` and `logout` (and the refresh they share).
  *
  * @module
  */
@@ -48,7 +48,7 @@ export async function openProfile(context: CliContext, name: string): Promise<Op
   if (profile === undefined) throw noSuchProfile(name, Object.keys(file.profiles).sort());
   if (profile.store === undefined) throw notSignedIn(name);
   const account = profile.accounts?.find((a) => a.userId === profile.activeAccount);
-  const store = await openProfileStore(profile.store, context.configDir, name);
+  const store = await openProfileStore(context, profile.store, name);
   return { name, profile, account, store };
 }
 
@@ -58,15 +58,4 @@ export async function loadActiveTokens(opened: OpenedProfile): Promise<OAuthToke
   const tokens = await opened.store.store.load(opened.account.userId);
   if (tokens === undefined) throw notSignedIn(opened.name);
   return tokens;
-}
-
-/**
- * Seconds before expiry at which a token counts as expired: `$AUTHFLOW_REFRESH_BUFFER_SECONDS`,
- * default 60. An invalid value is a usage error (exit 2).
- */
-export async function refreshBufferSeconds(env: NodeJS.ProcessEnv): Promise<number> {
-  if (!env.AUTHFLOW_REFRESH_BUFFER_SECONDS?.trim()) return 60;
-  // Loaded only when set, to keep `authflow token` lean; it validates the value.
-  const { readAuthflowEnv } = await import('../../providers/settings.js');
-  return readAuthflowEnv(env).refreshBufferSeconds;
 }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { TokenStore } from '../../stores/types.js';
+import type { CliContext } from './context.js';
 import paths from './paths.cjs';
 import type { StoreKind } from './profiles-file.js';
 
@@ -43,19 +44,16 @@ export function storeLocation(kind: StoreKind, dir: string, profile: string): st
   return 'memory (this process only; nothing is saved)';
 }
 
-/** Options for {@link openProfileStore}. */
-export interface OpenStoreOptions {
-  /** Keychain call timeout in milliseconds (default: `$AUTHFLOW_KEYRING_TIMEOUT_MS` or 5000). */
-  keyringTimeoutMs?: number;
-}
-
-/** Opens the store of `profile`. */
+/**
+ * Opens the store of `profile`, of the given kind, in the context's config dir. A keychain call
+ * times out after `$AUTHFLOW_KEYRING_TIMEOUT_MS` (default 5000) milliseconds.
+ */
 export async function openProfileStore(
+  context: Pick<CliContext, 'configDir' | 'env'>,
   kind: StoreKind,
-  dir: string,
   profile: string,
-  options: OpenStoreOptions = {},
 ): Promise<ProfileStore> {
+  const dir = context.configDir;
   const location = storeLocation(kind, dir, profile);
   if (kind === 'file') {
     const { FileTokenStore } = await import('../../stores/file.js');
@@ -82,11 +80,11 @@ export async function openProfileStore(
   }
   if (kind === 'keyring') {
     const { KeyringTokenStore } = await import('../../stores/keyring.js');
-    const envTimeout = Number(process.env.AUTHFLOW_KEYRING_TIMEOUT_MS);
+    const envTimeout = Number(context.env.AUTHFLOW_KEYRING_TIMEOUT_MS);
     const store = new KeyringTokenStore({
       service: KEYRING_SERVICE,
       keyPrefix: `profile:${profile}:`,
-      timeoutMs: options.keyringTimeoutMs ?? (envTimeout > 0 ? envTimeout : 5000),
+      timeoutMs: envTimeout > 0 ? envTimeout : 5000,
     });
     const secretAccount = `client-secret:${profile}`;
     return {

@@ -14,9 +14,6 @@ import { UsageError } from './exit.js';
 import type { OpenedProfile } from './open-profile.js';
 import type { SavedProviderSettings } from './profiles-file.js';
 
-/** Provider kinds the CLI knows. */
-export const PROVIDER_KINDS = ['google', 'github', 'microsoft', 'oidc', 'oauth2'] as const;
-
 /** Provider settings given on the command line. */
 export interface ProviderFlags {
   provider?: string;
@@ -39,13 +36,6 @@ export interface ResolvedSettings {
   secretSource?: 'flag' | 'env' | 'store';
 }
 
-/** Splits `--scopes` / `AUTHFLOW_SCOPES` on spaces and commas. */
-export function parseScopes(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  const scopes = value.split(/[\s,]+/).filter(Boolean);
-  return scopes.length > 0 ? scopes : undefined;
-}
-
 function fromEnv(env: NodeJS.ProcessEnv): ProviderFlags & { usePkce?: boolean } {
   const usePkce = env.AUTHFLOW_USE_PKCE?.trim() ? readAuthflowEnv(env).usePkce : undefined;
   return {
@@ -65,16 +55,19 @@ const pick = <T>(...values: (T | undefined)[]): T | undefined =>
   values.find((v) => v !== undefined);
 
 /**
- * Merges flags over environment over the saved profile, setting by setting. The saved
+ * Merges flags over environment over the saved profile, setting by setting (scopes split by
+ * `parseScopes` of `src/providers/create.ts`, as `AUTHFLOW_SCOPES` is everywhere). The saved
  * settings are ignored when the flags or environment name another provider or issuer
  * (they would not belong together). Rejects with a usage error naming what is missing.
  */
-export function resolveSettings(
+export async function resolveSettings(
   flags: ProviderFlags,
   env: NodeJS.ProcessEnv,
   saved: SavedProviderSettings | undefined,
   savedSecret: string | undefined,
-): ResolvedSettings {
+): Promise<ResolvedSettings> {
+  // The provider library (openid-client) is loaded only once a command needs a provider.
+  const { PROVIDER_KINDS, parseScopes } = await import('../../providers/create.js');
   const fromEnvironment = fromEnv(env);
   const kind = pick(flags.provider, fromEnvironment.provider);
   const issuer = pick(flags.issuer, fromEnvironment.issuer);

@@ -10,30 +10,32 @@
  */
 import { ErrorCodes, TokenRefreshError } from '../../errors.js';
 import { acquireFileLock } from '../../stores/lock.js';
-import { isRefreshDue, isStillValid } from '../../tokens/refresh-due.js';
+import { isStillValid } from '../../tokens/refresh-due.js';
 import { canRefresh, isTokenExpired, type OAuthTokenSet } from '../../tokens/token-set.js';
 import type { CliContext } from './context.js';
 import { CliError, ExitCode } from './exit.js';
-import { notSignedIn, type OpenedProfile, refreshBufferSeconds } from './open-profile.js';
+import { notSignedIn, type OpenedProfile } from './open-profile.js';
 import paths from './paths.cjs';
 import { createProfileProvider } from './provider-settings.js';
 import { devProviderDown } from './reach.js';
+import freshness from './token-freshness.cjs';
 
 const { refreshLockPath } = paths;
 
 /**
  * Returns valid tokens for the profile's active account, refreshing them (once across
- * processes) when needed. `seen` is the set the caller found due: when the store holds
- * another one once the lock is ours, someone refreshed meanwhile and that set is used.
+ * processes) when needed under a refresh buffer of `buffer` seconds. `seen` is the set the
+ * caller found due: when the store holds another one once the lock is ours, someone refreshed
+ * meanwhile and that set is used.
  */
 export async function refreshWithLock(
   context: CliContext,
   opened: OpenedProfile,
+  buffer: number,
   seen?: OAuthTokenSet,
 ): Promise<OAuthTokenSet> {
   const account = opened.account;
   if (account === undefined) throw notSignedIn(opened.name);
-  const buffer = await refreshBufferSeconds(context.env);
   const lock = await acquireFileLock(refreshLockPath(context.configDir, opened.name), {
     timeoutMs: 60_000,
   });
@@ -43,9 +45,13 @@ export async function refreshWithLock(
     if (current === undefined) throw notSignedIn(opened.name);
     // Another process refreshed while we waited: use its set while it is valid, even inside
     // the buffer (refreshing it again is what made short-lived tokens storm the provider).
-    if (seen !== undefined && current.accessToken !== seen.accessToken && isStillValid(current))
+    if (
+      seen !== undefined &&
+      current.accessToken !== seen.accessToken &&
+      isStillValid(current, context.now())
+    )
       return current;
-    if (!isRefreshDue(current, buffer)) return current;
+    if (freshness.isFresh(current, buffer, context.now())) return current;
     if (!canRefresh(current)) {
       if (!isTokenExpired(current)) return current; // within the buffer, still usable
       throw notSignedIn(opened.name, 'The access token has expired and there is no refresh token');

@@ -1,18 +1,16 @@
 /**
- * Waiting for Ctrl-C (SIGINT) or SIGTERM, for commands that run until stopped.
+ * Waiting for the user to stop a command that runs until stopped (`serve`, `dev-provider`).
  *
  * @module
  */
+import type { CliContext } from './context.js';
 
-/** Resolves with the signal's name at the first SIGINT or SIGTERM. */
-export function untilStopped(): Promise<NodeJS.Signals> {
+/** Resolves with the signal's name when the user stops the command (Ctrl-C or SIGTERM). */
+export function untilStopped(context: CliContext): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+    const off = context.onStop((signal) => {
+      off();
       resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    });
   });
 }

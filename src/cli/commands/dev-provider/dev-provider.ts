@@ -54,7 +54,7 @@ export async function run(args: string[], context: CliContext): Promise<number> 
   const port = numberValue(values, 'port', 'dev-provider', { min: 1, max: 65_535 });
   const running = await runningDevProvider(context.configDir);
   if (running) throw alreadyRunning(running);
-  const stopped = untilStopped();
+  const stopped = untilStopped(context);
   const dev = await startKeptDevProvider(context.configDir, port);
   const statePath = devProviderStatePath(context.configDir);
   const state: DevProviderState = { issuer: dev.issuer, clientId: dev.clientId, pid: process.pid };

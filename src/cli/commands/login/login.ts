@@ -8,7 +8,7 @@ import { AuthFlowCancelled, AuthFlowTimeout, ErrorCodes } from '../../../errors.
 import { readAuthflowEnv } from '../../../providers/settings.js';
 import type { OAuthProvider, UserInfo } from '../../../providers/types.js';
 import { userIdFromUserInfo } from '../../../providers/types.js';
-import { nowSeconds, type OAuthTokenSet } from '../../../tokens/token-set.js';
+import type { OAuthTokenSet } from '../../../tokens/token-set.js';
 import { accountRecord, displayAccount } from '../../shared/accounts.js';
 import { numberValue, parseCommandArgs, stringValue } from '../../shared/args.js';
 import type { CliContext } from '../../shared/context.js';
@@ -144,7 +144,7 @@ export async function run(args: string[], context: CliContext): Promise<number> 
         'login',
       );
     }
-    flags.clientSecret = await (await import('./secret-input.js')).readClientSecret();
+    flags.clientSecret = await (await import('./secret-input.js')).readClientSecret(context.stdin);
   }
   const methods = ['no-browser', 'window', 'device'].filter((flag) => values[flag]);
   if (methods.length > 1) {
@@ -163,12 +163,11 @@ export async function run(args: string[], context: CliContext): Promise<number> 
     if (interrupts > 1) process.exit(ExitCode.CANCELLED);
     abort.abort(new AuthFlowCancelled('Sign-in cancelled.'));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stopListening = context.onStop(onSignal);
 
   let dev: DevProviderHandle | undefined;
   let store: ProfileStore | undefined;
-  let settings: ReturnType<typeof resolveSettings>['settings'] | undefined;
+  let settings: Awaited<ReturnType<typeof resolveSettings>>['settings'] | undefined;
   let appWindowFailure: (() => string | undefined) | undefined;
   try {
     const existing = await readProfile(configDir, name);
@@ -194,7 +193,7 @@ export async function run(args: string[], context: CliContext): Promise<number> 
       }
     }
     const savedSecret = await loadSavedSecret(context, name, existing);
-    const resolved = resolveSettings(flags, env, existing?.provider, savedSecret);
+    const resolved = await resolveSettings(flags, env, existing?.provider, savedSecret);
     settings = resolved.settings;
     const provider = await buildProvider(resolved.settings, resolved.clientSecret);
     // Reach the provider before anything else: no store, browser or file is touched when it is down.
@@ -264,7 +263,7 @@ export async function run(args: string[], context: CliContext): Promise<number> 
           });
 
     const userId = userIdFromUserInfo(result.userInfo);
-    const account = accountRecord(userId, result.userInfo, nowSeconds());
+    const account = accountRecord(userId, result.userInfo, Math.floor(context.now() / 1000));
     await forgetReplacedAccounts(context, name, existing, resolved.settings, store.kind, userId);
     if (
       resolved.secretSource === 'flag' ||
@@ -308,8 +307,7 @@ export async function run(args: string[], context: CliContext): Promise<number> 
     }
     throw loginError(error, timeout, abort.signal.aborted);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
     store?.close();
     await dev?.close();
   }
@@ -326,7 +324,7 @@ async function loadSavedSecret(
   existing: ProfileRecord | undefined,
 ): Promise<string | undefined> {
   if (!existing?.hasClientSecret || existing.store === undefined) return undefined;
-  const old = await openProfileStore(existing.store, context.configDir, name);
+  const old = await openProfileStore(context, existing.store, name);
   try {
     return await old.loadClientSecret();
   } catch {
@@ -345,14 +343,14 @@ async function chooseStore(
   verbose: boolean,
 ): Promise<{ store: ProfileStore; fallbackReason?: string }> {
   const kind = requested ?? existing?.store ?? 'keyring';
-  const store = await openProfileStore(kind, context.configDir, name);
+  const store = await openProfileStore(context, kind, name);
   const problem = await store.probe?.();
   if (problem === undefined) return { store };
   store.close();
   if (requested === 'keyring') {
     throw new CliError(`The OS keychain is not usable here: ${problem}`, ExitCode.FAILURE);
   }
-  const file = await openProfileStore('file', context.configDir, name);
+  const file = await openProfileStore(context, 'file', name);
   const reason = problem.split('\n')[0]?.slice(0, 160) ?? problem;
   context.out.err(
     `authflow: warning: the OS keychain is not available here; tokens go to ${file.location} (mode 0600) instead.${verbose ? '' : ' (--verbose says why)'}`,
@@ -453,7 +451,7 @@ async function forgetReplacedAccounts(
 ): Promise<void> {
   if (existing?.store === undefined || !existing.accounts?.length) return;
   if (sameProvider(existing.provider, settings) && existing.store === kind) return;
-  const old = await openProfileStore(existing.store, context.configDir, name);
+  const old = await openProfileStore(context, existing.store, name);
   try {
     for (const account of existing.accounts) {
       if (existing.store === kind && account.userId === newUserId) continue;

@@ -1,38 +1,17 @@
 /**
- * Getting a client secret without putting it on the command line, where every local user can
- * read it in the process list: from `AUTHFLOW_CLIENT_SECRET`, from standard input
- * (`--client-secret-stdin`), or from a hidden prompt when standard input is a terminal.
+ * `login --client-secret-stdin`: the client secret from standard input, or from a hidden prompt
+ * when standard input is a terminal, so that it never has to be on the command line (where every
+ * local user can read it in the process list; `shared/secret-flag.ts` masks it there).
  *
  * @module
  */
 import { AuthFlowCancelled } from '../../../errors.js';
+import type { Stdin } from '../../shared/context.js';
 import { UsageError } from '../../shared/exit.js';
-
-/**
- * When `args` hold `--client-secret <value>` or `--client-secret=<value>`, rewrites the process
- * title (what `ps` and `/proc/<pid>/cmdline` show) with the value masked, and returns `true`.
- * Call it first thing: until then the secret is visible to other local users.
- */
-export function scrubSecretFromTitle(args: readonly string[]): boolean {
-  let found = false;
-  const masked = args.map((arg, i) => {
-    if (arg.startsWith('--client-secret=')) {
-      found = true;
-      return '--client-secret=***';
-    }
-    if (args[i - 1] === '--client-secret') {
-      found = true;
-      return '***';
-    }
-    return arg;
-  });
-  if (found) process.title = ['authflow', ...masked].join(' ');
-  return found;
-}
 
 /** Reads the client secret from standard input: a hidden prompt on a terminal, else everything piped in. */
 export async function readClientSecret(
-  stdin: NodeJS.ReadStream = process.stdin,
+  stdin: Stdin,
   prompt: (text: string) => void = (text) => process.stderr.write(text),
 ): Promise<string> {
   const secret = stdin.isTTY
@@ -49,16 +28,16 @@ export async function readClientSecret(
   return secret;
 }
 
-async function readAll(stdin: NodeJS.ReadStream): Promise<string> {
+async function readAll(stdin: Stdin): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Reads one line from a terminal in raw mode, echoing nothing. Ctrl-C cancels. */
-function promptHidden(stdin: NodeJS.ReadStream, prompt: (text: string) => void): Promise<string> {
+function promptHidden(stdin: Stdin, prompt: (text: string) => void): Promise<string> {
   // Raw mode (no echo) before the prompt: a fast typist or a script answers at once.
-  stdin.setRawMode(true);
+  stdin.setRawMode?.(true);
   prompt('Client secret (input hidden): ');
   stdin.setEncoding('utf8');
   stdin.resume();
@@ -66,7 +45,7 @@ function promptHidden(stdin: NodeJS.ReadStream, prompt: (text: string) => void):
     let value = '';
     const finish = (error?: Error) => {
       stdin.off('data', onData);
-      stdin.setRawMode(false);
+      stdin.setRawMode?.(false);
       stdin.pause();
       prompt('\n');
       if (error) reject(error);

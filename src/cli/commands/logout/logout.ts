@@ -64,7 +64,7 @@ export async function run(args: string[], context: CliContext): Promise<number> 
       ? (profile?.accounts ?? [])
       : (profile?.accounts ?? []).filter((a) => a.userId === profile?.activeAccount);
     if (profile?.store === undefined || accounts.length === 0) continue;
-    const store = await openProfileStore(profile.store, context.configDir, profileName);
+    const store = await openProfileStore(context, profile.store, profileName);
     try {
       // A corrupt token file holds nothing to revoke: clear it, so the user can sign in again.
       const corrupt =

@@ -39,7 +39,7 @@ const OPTIONS = { dev: { type: 'boolean' }, port: { type: 'string' } } as const;
 export async function run(args: string[], context: CliContext): Promise<number> {
   const { profile: name, values } = parseCommandArgs('serve', args, OPTIONS);
   const port = numberValue(values, 'port', 'serve', { min: 1, max: 65_535 });
-  const stopped = untilStopped();
+  const stopped = untilStopped(context);
   let dev: DevProviderHandle | undefined;
   try {
     let provider: Awaited<ReturnType<typeof buildProvider>>;
@@ -68,7 +68,7 @@ export async function run(args: string[], context: CliContext): Promise<number> 
       isDev = profile.dev === true;
       let secret = context.env.AUTHFLOW_CLIENT_SECRET || undefined;
       if (!secret && profile.hasClientSecret && profile.store) {
-        const store = await openProfileStore(profile.store, context.configDir, name);
+        const store = await openProfileStore(context, profile.store, name);
         secret = await store.loadClientSecret().finally(() => store.close());
       }
       provider = await buildProvider(settings, secret);

@@ -35,7 +35,7 @@ export async function run(args: string[], context: CliContext): Promise<number> 
   let tokens: OAuthTokenSet | undefined;
   let storeError: string | undefined;
   if (profile?.store !== undefined && account !== undefined) {
-    const store = await openProfileStore(profile.store, context.configDir, name);
+    const store = await openProfileStore(context, profile.store, name);
     try {
       tokens = await store.store.load(account.userId);
     } catch (error) {
@@ -44,7 +44,8 @@ export async function run(args: string[], context: CliContext): Promise<number> 
       store.close();
     }
   }
-  const expired = tokens !== undefined && isTokenExpired(tokens);
+  const expired =
+    tokens !== undefined && isTokenExpired(tokens, 0, Math.floor(context.now() / 1000));
   const authenticated = tokens !== undefined && (!expired || canRefresh(tokens));
   const status = {
     profile: name,
@@ -83,7 +84,7 @@ export async function run(args: string[], context: CliContext): Promise<number> 
     }
     if (tokens?.expiresAt !== undefined) {
       const when = new Date(tokens.expiresAt * 1000).toISOString();
-      const left = tokens.expiresAt - Math.floor(Date.now() / 1000);
+      const left = tokens.expiresAt - Math.floor(context.now() / 1000);
       const state = expired
         ? canRefresh(tokens)
           ? 'expired; refreshed on next use'

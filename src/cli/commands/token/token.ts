@@ -1,26 +1,23 @@
 /**
- * `authflow token`: prints only a valid access token on stdout. The common case (a valid
- * token in the file store) reads two small files and loads nothing else: the store, the
- * keychain and the provider library are imported only when needed.
+ * `authflow token`: prints only a valid access token on stdout. A fresh token in the file store
+ * is read with the executable's own cheap read (`shared/stored-token.cts`), which loads nothing
+ * else; otherwise the profile's store gives the token set and it is refreshed when due
+ * (`shared/valid-tokens.ts`). Both decide freshness the same way (`shared/token-freshness.cts`).
  *
  * @module
  */
-import { isRefreshDue } from '../../../tokens/refresh-due.js';
-import type { OAuthTokenSet } from '../../../tokens/token-set.js';
+import { parseTokenSet } from '../../../tokens/token-set.js';
 import { parseCommandArgs } from '../../shared/args.js';
 import type { CliContext } from '../../shared/context.js';
 import { ExitCode } from '../../shared/exit.js';
-import paths from '../../shared/paths.cjs';
-import { readProfile } from '../../shared/profiles-file.js';
-import { peekFileStore } from './fast-token.js';
-
-const { tokensPath } = paths;
+import storedToken from '../../shared/stored-token.cjs';
+import freshness from '../../shared/token-freshness.cjs';
 
 export const help = `authflow token — print a valid access token (and nothing else) on stdout
 
 Usage: authflow token [--profile <name>] [--json]
 
-Refreshes the token first when it expires within $AUTHFLOW_REFRESH_BUFFER_SECONDS (60),
+Refreshes the token first when it expires within $AUTHFLOW_REFRESH_BUFFER_SECONDS (${freshness.DEFAULT_REFRESH_BUFFER_SECONDS}),
 or within half its lifetime when that is shorter. Processes refreshing at once make one
 request to the provider. When no token can be
 had, prints one line on stderr saying what to do, and exits 1.
@@ -35,15 +32,10 @@ Examples:
 
 export async function run(args: string[], context: CliContext): Promise<number> {
   const { profile: name, values } = parseCommandArgs('token', args, {});
-  let tokens: OAuthTokenSet | undefined;
-  if (!context.env.AUTHFLOW_REFRESH_BUFFER_SECONDS) {
-    const profile = await readProfile(context.configDir, name);
-    if (profile?.store === 'file' && profile.activeAccount !== undefined) {
-      const peeked = peekFileStore(tokensPath(context.configDir, name), profile.activeAccount);
-      if (peeked !== undefined && !isRefreshDue(peeked, 60)) tokens = peeked;
-    }
-  }
-  tokens ??= await (await import('../../shared/valid-tokens.js')).validTokens(context, name);
+  const tokens =
+    parseTokenSet(
+      storedToken.freshStoredToken(context.env, context.configDir, name, context.now()),
+    ) ?? (await (await import('../../shared/valid-tokens.js')).validTokens(context, name));
   if (values.json) {
     context.out.json({
       accessToken: tokens.accessToken,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encode } from 'uqr';
-import { terminalQrCode } from '../../src/cli/commands/login/qr.js';
+import { terminalQrCode } from '../../../../src/cli/commands/login/qr.js';
 
 describe('terminal QR code', () => {
   it('draws the whole code, two module rows per line, with a quiet border', async () => {
