@@ -133,3 +133,20 @@ export function processOutput(env: NodeJS.ProcessEnv = process.env): Output {
       ).then(() => {}),
   };
 }
+
+/**
+ * An {@link Output} that hands every line to `write`, formatted exactly as {@link processOutput}
+ * formats it (sanitised lines, safe JSON), without colours or spinners: for running a command
+ * in-process, as the tests do.
+ */
+export function bufferedOutput(write: (stream: 'stdout' | 'stderr', text: string) => void): Output {
+  return {
+    color: false,
+    errColor: false,
+    interactive: false,
+    out: (line) => write('stdout', `${forTerminal(line)}\n`),
+    err: (line) => write('stderr', `${forTerminal(line)}\n`),
+    json: (value) => write('stdout', `${safeJson(value)}\n`),
+    flush: async () => {},
+  };
+}
