@@ -1,4 +1,6 @@
-// `authflow dev-provider` and `authflow serve`: long-running commands stopped with Ctrl-C.
+// `authflow dev-provider`: a long-running command stopped with Ctrl-C, end to end through the
+// real binary, with `login` and `token` in other processes using it. `authflow serve` runs
+// in-process: commands/serve/serve.test.ts.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +16,7 @@ import {
   waitForAuthorizeUrl,
 } from './harness.js';
 
-describe('long-running commands', () => {
+describe('authflow dev-provider', () => {
   const browser = useBrowser();
 
   test('dev-provider runs until Ctrl-C, and login --dev uses it (tokens stay refreshable)', async (t) => {
@@ -114,40 +116,5 @@ describe('long-running commands', () => {
     assert.equal((await relogin.exit).code, 0, relogin.stderr);
     server.child.kill('SIGINT');
     assert.equal((await server.exit).code, 0);
-  });
-
-  test('serve --dev: the deploy-mode routes and the tiny page, signed in with Chromium', async (t) => {
-    const dir = await tempConfigDir(t);
-    const server = startCli(t, ['serve', '--dev'], cliEnv(dir));
-    const [, base] = await server.waitForStdout(
-      /Serving deploy mode at (http:\/\/127\.0\.0\.1:\d+)\//,
-    );
-    const home = await fetch(`${base}/`);
-    assert.equal(home.status, 200);
-    assert.match(await home.text(), /Not signed in/);
-    const status = await fetch(`${base}/auth/status`).then((r) => r.json());
-    assert.equal(status.authenticated, false);
-
-    await withPage(browser(), async (page) => {
-      await signInAtDevProvider(page, `${base}/auth/login`);
-      await page.goto(`${base}/`);
-      assert.match((await page.textContent('body')) ?? '', /Signed in as alice/);
-      const response = await page.goto(`${base}/auth/userinfo`);
-      assert.equal((await response?.json())?.userId, 'alice');
-    });
-
-    server.child.kill('SIGINT');
-    const result = await server.exit;
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(await isListening(Number(new URL(base as string).port)), false);
-  });
-
-  test('serve without provider settings is a usage error', async (t) => {
-    const result = await runCli(['serve'], cliEnv(await tempConfigDir(t)));
-    assert.equal(result.code, 2);
-    assert.match(
-      result.stderr,
-      /has no provider settings yet\. Run "authflow login --profile default" first, or use --dev/,
-    );
   });
 });
