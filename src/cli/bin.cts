@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 /**
- * The `authflow` executable. CommonJS on purpose: starting Node's ESM loader alone costs
- * about as much as the whole of `authflow token`'s budget (1.5× a bare `node` start), so the
- * commonest call — `authflow token` with a valid token in the file store — is answered here
- * with two small synchronous reads. Everything else (other commands, other flags, the
- * keychain, an expired token, any surprise) goes to the ESM CLI in `main.ts`, which also
- * gives every error message.
+ * The `authflow` executable (package.json `bin`). CommonJS on purpose: starting Node's ESM
+ * loader alone costs about as much as the whole of `authflow token`'s budget (1.5× a bare `node`
+ * start), so the commonest call — `authflow token` with a fresh token in the file store — is
+ * answered here with two small synchronous reads (`shared/stored-token.cts`). Everything else
+ * (other commands, other flags, the keychain, a token due for refresh, any surprise) goes to the
+ * ESM CLI in `main.ts`, which also gives every error message.
  *
  * @module
  */

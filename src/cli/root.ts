@@ -78,7 +78,13 @@ async function version(): Promise<string> {
 /**
  * Runs the command line `argv` (without `node` and the script) in `context` and resolves its
  * exit code: the top-level help and version, dispatch to the command (each loaded only when it
- * runs), and every error turned into one line on stderr and its exit code. Never rejects.
+ * runs), and every error a command throws turned into one line on stderr and its exit code.
+ *
+ * @example
+ * ```ts
+ * // What main.ts does; a test passes a context of its own (test/cli/in-process.ts).
+ * const code = await runCli(['status', '--json'], processContext());
+ * ```
  */
 export async function runCli(argv: string[], context: CliContext): Promise<number> {
   const { out } = context;

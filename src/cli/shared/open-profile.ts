@@ -1,6 +1,8 @@
 /**
- * Reading a profile's signed-in state: the profile, its active account, its store and
- * tokens. Used by `token`, `whoami` and `logout` (and the refresh they share).
+ * Opening a signed-in profile: the profile, its active account, its store and tokens, or the
+ * one "Run: authflow login" message when there are none. Used by `token` and `whoami` (through
+ * `valid-tokens.ts`) and `logout`. (Not a "session": the CLI keeps none of its own; the word
+ * belongs to `SessionManager` and deploy mode.)
  *
  * @module
  */

@@ -1,6 +1,8 @@
 /**
- * The token store of a profile: the OS keychain, a 0600 file, or memory. Loaded lazily,
- * so that `authflow token` with the file store never loads the keychain module.
+ * The token store of a profile: one of `src/stores` (the OS keychain, a 0600 file, or memory)
+ * opened for it, with its client secret beside the tokens. Each store is loaded lazily, so that
+ * `authflow token` with the file store never loads the keychain module. (Named for the profile, not
+ * `stores`, which would read as the `src/stores` folder.)
  *
  * @module
  */

@@ -1,7 +1,9 @@
 /**
  * Provider settings for the CLI: from flags, else `AUTHFLOW_*` environment variables,
- * else what the profile saved at its last `login`. The provider library is imported
- * only here, lazily.
+ * else what the profile saved at its last `login`, and the provider built from them. The
+ * provider library (`src/providers`, openid-client) is imported lazily, only when a command
+ * needs a provider. (Named for the settings, not
+ * `provider`, which would read as the `src/providers` folder.)
  *
  * @module
  */

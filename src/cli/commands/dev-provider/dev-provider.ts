@@ -23,6 +23,7 @@ import { untilStopped } from '../../shared/wait.js';
 
 const { devProviderStatePath } = paths;
 
+/** The text of `authflow dev-provider --help`, with examples. */
 export const help = `authflow dev-provider — run the embedded development OpenID provider
 
 Usage: authflow dev-provider [--port <port>] [--json]
@@ -49,6 +50,10 @@ Examples:
 
 const OPTIONS = { port: { type: 'string' } } as const;
 
+/**
+ * Runs the config dir's development provider until the user stops it (`context.onStop`), then
+ * resolves 0; rejects when one already runs for this config dir.
+ */
 export async function run(args: string[], context: CliContext): Promise<number> {
   const { values } = parseCommandArgs('dev-provider', args, OPTIONS);
   const port = numberValue(values, 'port', 'dev-provider', { min: 1, max: 65_535 });

@@ -27,6 +27,7 @@ import { updateProfile } from '../../shared/update-profiles.js';
 import { canOpenBrowser } from './browser.js';
 import { formatDuration, type Spinner, startSpinner } from './spinner.js';
 
+/** The text of `authflow login --help`, with examples. */
 export const help = `authflow login — sign in and remember the profile
 
 Usage: authflow login [provider settings] [options]
@@ -111,6 +112,11 @@ function parsePorts(value: string | undefined): number[] | undefined {
   return ports;
 }
 
+/**
+ * Signs in and saves the profile's settings and tokens. Resolves 0; rejects with a `CliError` or
+ * `UsageError` that `runCli` turns into one line and its exit code (2 usage, 3 timed out, 4
+ * cancelled through `context.onStop`).
+ */
 export async function run(args: string[], context: CliContext): Promise<number> {
   const { profile: name, values } = parseCommandArgs('login', args, OPTIONS);
   const { out, env, configDir } = context;

@@ -21,6 +21,7 @@ import { updateProfile } from '../../shared/update-profiles.js';
 
 const { tokensPath } = paths;
 
+/** The text of `authflow logout --help`, with examples. */
 export const help = `authflow logout — sign out
 
 Usage: authflow logout [--profile <name>] [--all] [--json]
@@ -49,6 +50,10 @@ interface SignedOut {
   note?: string;
 }
 
+/**
+ * Revokes the profile's tokens at the provider where it can, deletes them locally, and prints
+ * what was done. Resolves 0, also when there was nothing to do.
+ */
 export async function run(args: string[], context: CliContext): Promise<number> {
   const { profile: name, values } = parseCommandArgs('logout', args, OPTIONS);
   const { out } = context;

@@ -11,6 +11,7 @@ import { paint } from '../../shared/output.js';
 import { storeLocation } from '../../shared/profile-store.js';
 import { readProfiles } from '../../shared/profiles-file.js';
 
+/** The text of `authflow profiles --help`, with examples. */
 export const help = `authflow profiles — list profiles
 
 Usage: authflow profiles [--json]
@@ -22,6 +23,9 @@ Examples:
   authflow profiles
   authflow profiles --json | jq -r '.[].name'`;
 
+/**
+ * Prints the profiles with their provider, account and store, from local state only. Resolves 0.
+ */
 export async function run(args: string[], context: CliContext): Promise<number> {
   const { values } = parseCommandArgs('profiles', args, {});
   const { profiles } = await readProfiles(context.configDir);

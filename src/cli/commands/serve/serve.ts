@@ -16,6 +16,7 @@ import { buildProvider, checkedSettings } from '../../shared/provider-settings.j
 import { unreachableError } from '../../shared/reach.js';
 import { untilStopped } from '../../shared/wait.js';
 
+/** The text of `authflow serve --help`, with examples. */
 export const help = `authflow serve — try deploy mode on loopback
 
 Usage: authflow serve [--profile <name>] [--dev] [--port <port>]
@@ -36,6 +37,10 @@ Examples:
 
 const OPTIONS = { dev: { type: 'boolean' }, port: { type: 'string' } } as const;
 
+/**
+ * Serves the deploy-mode routes on loopback until the user stops it (`context.onStop`), then
+ * resolves 0.
+ */
 export async function run(args: string[], context: CliContext): Promise<number> {
   const { profile: name, values } = parseCommandArgs('serve', args, OPTIONS);
   const port = numberValue(values, 'port', 'serve', { min: 1, max: 65_535 });

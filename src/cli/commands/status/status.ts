@@ -13,6 +13,7 @@ import { paint } from '../../shared/output.js';
 import { openProfileStore, storeLocation } from '../../shared/profile-store.js';
 import { readProfile } from '../../shared/profiles-file.js';
 
+/** The text of `authflow status --help`, with examples. */
 export const help = `authflow status — is a profile signed in?
 
 Usage: authflow status [--profile <name>] [--json]
@@ -28,6 +29,10 @@ Examples:
   authflow status
   authflow status --profile work --json | jq .expiresAt`;
 
+/**
+ * Prints whether the profile is signed in, from local state only (as of `context.now()`).
+ * Resolves 0 when signed in, 1 when not.
+ */
 export async function run(args: string[], context: CliContext): Promise<number> {
   const { profile: name, values } = parseCommandArgs('status', args, {});
   const profile = await readProfile(context.configDir, name);

@@ -13,6 +13,7 @@ import { ExitCode } from '../../shared/exit.js';
 import storedToken from '../../shared/stored-token.cjs';
 import freshness from '../../shared/token-freshness.cjs';
 
+/** The text of `authflow token --help`, with examples. */
 export const help = `authflow token — print a valid access token (and nothing else) on stdout
 
 Usage: authflow token [--profile <name>] [--json]
@@ -30,6 +31,10 @@ Examples:
   curl -H "Authorization: Bearer $(authflow token)" https://api.example.com/me
   TOKEN=$(authflow token --profile work) || exit 1`;
 
+/**
+ * Prints a valid access token (or `--json`), refreshing it first when it is no longer fresh.
+ * Resolves 0; rejects with a "Run: authflow login" `CliError` (exit 1) when no token can be had.
+ */
 export async function run(args: string[], context: CliContext): Promise<number> {
   const { profile: name, values } = parseCommandArgs('token', args, {});
   const tokens =

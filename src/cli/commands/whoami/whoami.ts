@@ -12,6 +12,7 @@ import { isUnreachable, unreachableError } from '../../shared/reach.js';
 import { terminalSafe } from '../../shared/terminal-text.js';
 import { validTokensOf } from '../../shared/valid-tokens.js';
 
+/** The text of `authflow whoami --help`, with examples. */
 export const help = `authflow whoami — show the signed-in user
 
 Usage: authflow whoami [--profile <name>] [--json]
@@ -23,6 +24,10 @@ Examples:
   authflow whoami
   authflow whoami --json | jq -r .email`;
 
+/**
+ * Prints the user info the provider returns for the profile's access token (refreshed first when
+ * due). Rejects with a `CliError` when the provider cannot be reached or refuses.
+ */
 export async function run(args: string[], context: CliContext): Promise<number> {
   const { profile: name, values } = parseCommandArgs('whoami', args, {});
   const opened = await openProfile(context, name);
