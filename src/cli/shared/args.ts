@@ -12,8 +12,11 @@ const { PROFILE_NAME } = paths;
 
 /** One option, as `util.parseArgs` takes it. */
 export interface OptionSpec {
+  /** A value (`--name value`, `--name=value`) or a flag. */
   type: 'string' | 'boolean';
+  /** One-letter alias (`-p`). */
   short?: string;
+  /** May be given more than once (the values become an array). */
   multiple?: boolean;
 }
 

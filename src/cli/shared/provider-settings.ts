@@ -18,13 +18,21 @@ import type { SavedProviderSettings } from './profiles-file.js';
 
 /** Provider settings given on the command line. */
 export interface ProviderFlags {
+  /** `--provider`: `google`, `github`, `microsoft`, `oidc` or `oauth2`. */
   provider?: string;
+  /** `--issuer`: the issuer URL (oidc). */
   issuer?: string;
+  /** `--client-id`. */
   clientId?: string;
+  /** `--client-secret`, or what `--client-secret-stdin` read. */
   clientSecret?: string;
+  /** `--scopes`: space- or comma-separated, as given. */
   scopes?: string;
+  /** `--tenant`: the Microsoft tenant. */
   tenant?: string;
+  /** `--authorize-url` (oauth2). */
   authorizeUrl?: string;
+  /** `--token-url` (oauth2). */
   tokenUrl?: string;
 }
 
