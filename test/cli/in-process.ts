@@ -59,7 +59,10 @@ export class InProcessRun {
     });
   }
 
-  /** Stops the command as Ctrl-C would. */
+  /**
+   * Stops the command as Ctrl-C would. Once only: a second Ctrl-C during `login` ends the
+   * process at once (`process.exit`), which here would be the test runner's.
+   */
   stop(signal: NodeJS.Signals = 'SIGINT'): void {
     for (const listener of [...this.#stopListeners]) listener(signal);
   }
