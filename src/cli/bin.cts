@@ -1,24 +1,17 @@
 #!/usr/bin/env node
 /**
- * The `authflow` executable. CommonJS on purpose: starting Node's ESM loader alone costs
- * about as much as the whole of `authflow token`'s budget (1.5× a bare `node` start), so the
- * commonest call — `authflow token` with a valid token in the file store — is answered here
- * with two small synchronous reads. Everything else (other commands, other flags, the
- * keychain, an expired token, any surprise) goes to the ESM CLI in `main.ts`, which also
- * gives every error message.
+ * The `authflow` executable (package.json `bin`). CommonJS on purpose: starting Node's ESM
+ * loader alone costs about as much as the whole of `authflow token`'s budget (1.5× a bare `node`
+ * start), so the commonest call — `authflow token` with a fresh token in the file store — is
+ * answered here with two small synchronous reads (`shared/stored-token.cts`). Everything else
+ * (other commands, other flags, the keychain, a token due for refresh, any surprise) goes to the
+ * ESM CLI in `main.ts`, which also gives every error message.
  *
  * @module
  */
 import fs = require('node:fs');
-import paths = require('./paths.cjs');
-import refreshDue = require('./refresh-due.cjs');
-
-/** Seconds before expiry at which `authflow token` refreshes (the default; a set variable takes the full path). */
-const REFRESH_BUFFER_SECONDS = 60;
-
-function readJson(file: string): unknown {
-  return JSON.parse(fs.readFileSync(file, 'utf8'));
-}
+import paths = require('./shared/paths.cjs');
+import storedToken = require('./shared/stored-token.cjs');
 
 /** The profile named by `token [--profile X | -p X | --profile=X]`, or `undefined` for any other command line. */
 function tokenProfile(args: readonly string[]): string | undefined {
@@ -34,41 +27,14 @@ function tokenProfile(args: readonly string[]): string | undefined {
 }
 
 /**
- * The stored access token when it is there and not due for refresh (the rule of
- * `src/tokens/refresh-due.ts`); else `undefined`. Checks only what printing needs: the ESM path
- * validates fully.
+ * The stored access token when the command line is a plain `authflow token` and the token is
+ * fresh (`shared/stored-token.cts`, the CLI's one freshness decision); else `undefined`.
  */
 function fastToken(args: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
   const profileName = tokenProfile(args);
-  if (profileName === undefined || env.AUTHFLOW_REFRESH_BUFFER_SECONDS) return undefined;
+  if (profileName === undefined) return undefined;
   try {
-    const dir = paths.configDir(env);
-    const file = readJson(paths.profilesPath(dir)) as {
-      profiles?: Record<string, { store?: string; activeAccount?: string }>;
-    };
-    const profile = file.profiles?.[profileName];
-    if (profile?.store !== 'file' || typeof profile.activeAccount !== 'string') return undefined;
-    const tokens = (
-      readJson(paths.tokensPath(dir, profileName)) as { tokens?: Record<string, unknown> }
-    ).tokens;
-    if (
-      typeof tokens !== 'object' ||
-      tokens === null ||
-      !Object.hasOwn(tokens, profile.activeAccount)
-    )
-      return undefined;
-    const set = tokens[profile.activeAccount] as {
-      accessToken?: unknown;
-      expiresAt?: unknown;
-      issuedAt?: unknown;
-    } | null;
-    if (typeof set?.accessToken !== 'string' || set.accessToken.length === 0) return undefined;
-    if (typeof set.issuedAt !== 'number') return undefined;
-    if (set.expiresAt !== undefined && typeof set.expiresAt !== 'number') return undefined;
-    const { expiresAt, issuedAt } = set as { expiresAt?: number; issuedAt: number };
-    if (refreshDue.isRefreshDue(expiresAt, issuedAt, REFRESH_BUFFER_SECONDS, Date.now()))
-      return undefined;
-    return set.accessToken;
+    return storedToken.freshStoredToken(env, paths.configDir(env), profileName)?.accessToken;
   } catch {
     return undefined;
   }

@@ -1,4 +1,5 @@
-// Issue 8 §4: a client secret never has to be on the command line.
+// Issue 8 §4: a client secret never has to be on the command line. The process title and the
+// hidden prompt on a real terminal through the real binary; the piped secret in-process.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -14,29 +15,9 @@ import {
   tempConfigDir,
   waitForAuthorizeUrl,
 } from './harness.js';
+import { runCommand } from './in-process.js';
 
 const SECRET = 'cs-7f3a9c1e5b2d4f60';
-
-/** Runs the CLI with `input` piped to its standard input. */
-function runWithStdin(args: string[], env: NodeJS.ProcessEnv, input: string) {
-  const child = spawn(process.execPath, [...cliInvocation(), ...args], { env, cwd: ROOT });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  child.stdin.end(input);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('client secret', () => {
   const dev = useDevProvider();
@@ -72,8 +53,8 @@ describe('client secret', () => {
     t.after(() => op.close());
     const args = ['login', '--device', '--store', 'file', '--provider', 'oidc'];
     args.push('--issuer', op.issuer, '--client-id', op.clientId, '--client-secret-stdin');
-    const env = cliEnv(await tempConfigDir(t));
-    const result = await runWithStdin(args, env, `${SECRET}\n`);
+    const dir = await tempConfigDir(t);
+    const result = await runCommand(args, dir, { stdin: `${SECRET}\n` });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Signed in as /);
     assert.doesNotMatch(result.stderr, /warning/);
@@ -87,7 +68,7 @@ describe('client secret', () => {
       : body;
     assert.ok(sent.includes(SECRET), 'the token request authenticated with the piped secret');
 
-    const empty = await runWithStdin(args, env, '');
+    const empty = await runCommand(args, dir, { stdin: '' });
     assert.equal(empty.code, 2);
     assert.match(empty.stderr, /standard input was empty/);
   });

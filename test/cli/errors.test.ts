@@ -1,18 +1,13 @@
-// Issue 10: errors that name the failing thing and the fix.
+// Issue 10: errors that name the failing thing and the fix. In-process (in-process.ts), but
+// --window, whose browser path comes from the process environment: through the real binary.
 import assert from 'node:assert/strict';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { useDevProvider } from '../helpers/dev-provider.js';
-import {
-  cliEnv,
-  devProviderFlags,
-  runCli,
-  startCli,
-  tempConfigDir,
-  waitForAuthorizeUrl,
-} from './harness.js';
+import { cliEnv, devProviderFlags, runCli, tempConfigDir, waitForAuthorizeUrl } from './harness.js';
+import { runCommand, startCommand } from './in-process.js';
 
 /** A port on 127.0.0.1 where nothing listens. */
 async function closedPort(): Promise<number> {
@@ -49,9 +44,9 @@ describe('errors that say what failed and what to do', () => {
       ],
     ];
     for (const [issuer, expected] of cases) {
-      const result = await runCli(
+      const result = await runCommand(
         ['login', '--provider', 'oidc', '--issuer', issuer, '--client-id', 'cli'],
-        cliEnv(dir),
+        dir,
       );
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stderr, expected);
@@ -65,7 +60,7 @@ describe('errors that say what failed and what to do', () => {
     const file = join(dir, 'not-a-dir');
     await writeFile(file, 'x');
     for (const args of [['status'], ['token'], ['logout'], ['login', '--dev']]) {
-      const result = await runCli(args, cliEnv(file));
+      const result = await runCommand(args, file);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(
         result.stderr,
@@ -77,7 +72,6 @@ describe('errors that say what failed and what to do', () => {
 
   test('a profile without a client id and an unknown profile get the same clear message from every command', async (t) => {
     const dir = await tempConfigDir(t);
-    const env = cliEnv(dir);
     await writeProfiles(dir, {
       edited: {
         provider: { provider: 'oidc', issuerUrl: dev().issuer },
@@ -86,18 +80,18 @@ describe('errors that say what failed and what to do', () => {
         activeAccount: 'alice',
       },
     });
-    const status = await runCli(['status', '--profile', 'edited'], env);
+    const status = await runCommand(['status', '--profile', 'edited'], dir);
     assert.doesNotMatch(status.stdout, /undefined/);
     assert.match(
       status.stdout,
       /no client id: run authflow login --profile edited --client-id <id>/,
     );
-    const serve = await runCli(['serve', '--profile', 'edited'], env);
+    const serve = await runCommand(['serve', '--profile', 'edited'], dir);
     assert.equal(serve.code, 2, serve.stderr);
     assert.match(serve.stderr, /Profile "edited" has no client id in profiles\.json/);
 
     for (const command of ['token', 'whoami', 'logout']) {
-      const result = await runCli([command, '--profile', 'nosuch'], env);
+      const result = await runCommand([command, '--profile', 'nosuch'], dir);
       assert.equal(result.code, 1, `${command}: ${result.stderr}`);
       assert.equal(
         result.stderr,
@@ -109,7 +103,6 @@ describe('errors that say what failed and what to do', () => {
 
   test('a corrupt token file is reported before the browser opens, and logout clears it', async (t) => {
     const dir = await tempConfigDir(t);
-    const env = cliEnv(dir);
     await writeProfiles(dir, {
       default: {
         provider: { provider: 'oidc', issuerUrl: dev().issuer, clientId: dev().clientId },
@@ -120,19 +113,19 @@ describe('errors that say what failed and what to do', () => {
     });
     await mkdir(join(dir, 'tokens'), { mode: 0o700 });
     await writeFile(join(dir, 'tokens', 'default.json'), '{"tokens": {"alice": ', { mode: 0o600 });
-    const login = await runCli(['login', '--no-browser', ...devProviderFlags(dev())], env);
+    const login = await runCommand(['login', '--no-browser', ...devProviderFlags(dev())], dir);
     assert.equal(login.code, 1, login.stderr);
     assert.doesNotMatch(login.stderr, /Open this URL/, 'no sign-in was started');
     assert.match(
       login.stderr,
       /The token file .*default\.json is corrupt\. Nothing was changed\. To clear it, run: authflow logout/,
     );
-    const logout = await runCli(['logout'], env);
+    const logout = await runCommand(['logout'], dir);
     assert.equal(logout.code, 0, logout.stderr);
     assert.match(logout.stdout, /the token file was corrupt.*deleted the local tokens/);
     assert.deepEqual(await readdir(join(dir, 'tokens')), [], 'the corrupt file is gone');
     // Now a sign-in starts.
-    const again = startCli(t, ['login', '--no-browser', ...devProviderFlags(dev())], env);
+    const again = startCommand(t, ['login', '--no-browser', ...devProviderFlags(dev())], dir);
     await waitForAuthorizeUrl(again, dev().issuer);
   });
 
@@ -167,11 +160,9 @@ describe('errors that say what failed and what to do', () => {
         provider: { provider: 'oidc', issuerUrl: `http://127.0.0.1:${port}`, clientId: 'cli' },
       },
     });
-    const server = startCli(
-      t,
-      ['serve'],
-      cliEnv(dir, { AUTHFLOW_CLIENT_SECRET: 'sv-secret-1234' }),
-    );
+    const server = startCommand(t, ['serve'], dir, {
+      env: { AUTHFLOW_CLIENT_SECRET: 'sv-secret-1234' },
+    });
     const [, base] = await server.waitForStdout(
       /Serving deploy mode at (http:\/\/127\.0\.0\.1:\d+)\//,
     );

@@ -203,7 +203,10 @@ export async function runCli(
 }
 
 /** The sign-in URL the CLI printed (the provider's authorization URL). */
-export async function waitForAuthorizeUrl(cli: CliProcess, issuer: string): Promise<string> {
+export async function waitForAuthorizeUrl(
+  cli: Pick<CliProcess, 'waitForStderr'>,
+  issuer: string,
+): Promise<string> {
   const escaped = issuer.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const match = await cli.waitForStderr(new RegExp(`(${escaped}/\\S+)`));
   return match[1] as string;

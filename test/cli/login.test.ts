@@ -1,10 +1,12 @@
-// `authflow login` end to end: the CLI as a subprocess, the embedded development provider,
-// headless Chromium doing the user's part.
+// `authflow login` end to end: the real binary as a subprocess (its fast path for `token`
+// included), the embedded development provider, headless Chromium doing the user's part; Ctrl-C
+// as a real signal; --window with a real Chromium. The other login tests run in-process:
+// commands/login/login.test.ts.
 import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { signInAtDevProvider, signInDeviceFlow, useBrowser, withPage } from '../helpers/browser.js';
+import { useBrowser } from '../helpers/browser.js';
 import { useDevProvider } from '../helpers/dev-provider.js';
 import {
   cliEnv,
@@ -116,50 +118,6 @@ describe('authflow login', () => {
     assert.equal(JSON.parse(statusAfter.stdout).authenticated, false);
   });
 
-  test('--device: Chromium enters the user code at the provider', async (t) => {
-    const dir = await tempConfigDir(t);
-    const env = cliEnv(dir);
-    const cli = startCli(
-      t,
-      ['login', '--device', '--json', '--store', 'file', ...devProviderFlags(dev())],
-      env,
-    );
-    const [, verificationUri] = await cli.waitForStderr(/open this page on any device:\n\s+(\S+)/);
-    const [, userCode] = await cli.waitForStderr(/enter the code:\s+(\S+)/);
-    const polls = dev().tokenRequests.device_code;
-    const outcome = await withPage(browser(), (page) =>
-      signInDeviceFlow(
-        page,
-        { verificationUri: verificationUri as string, userCode: userCode as string },
-        { username: 'bob' },
-      ),
-    );
-    assert.equal(outcome, 'approved');
-    const result = await cli.exit;
-    assert.equal(result.code, 0, result.stderr);
-    const json = JSON.parse(result.stdout);
-    assert.equal(json.profile, 'default');
-    assert.equal(json.userId, 'bob');
-    assert.equal(json.store, 'file');
-    assert.ok(json.expiresAt > Date.now() / 1000);
-    assert.ok(dev().tokenRequests.device_code > polls, 'the CLI polled the token endpoint');
-    const token = await runCli(['token'], env);
-    assert.equal((await dev().introspect(token.stdout.trim())).active, true);
-  });
-
-  test('picks the device flow by itself in an SSH session', async (t) => {
-    const dir = await tempConfigDir(t);
-    const env = cliEnv(dir, { SSH_CONNECTION: '10.0.0.1 5000 10.0.0.2 22' });
-    const cli = startCli(t, ['login', '--store', 'file', ...devProviderFlags(dev())], env);
-    await cli.waitForStderr(/using the device flow/);
-    const [, uri] = await cli.waitForStderr(/open this page on any device:\n\s+(\S+)/);
-    const [, code] = await cli.waitForStderr(/enter the code:\s+(\S+)/);
-    await withPage(browser(), (page) =>
-      signInDeviceFlow(page, { verificationUri: uri as string, userCode: code as string }),
-    );
-    assert.equal((await cli.exit).code, 0, cli.stderr);
-  });
-
   test('Ctrl-C while waiting cancels (exit 4) and releases the loopback port', async (t) => {
     const dir = await tempConfigDir(t);
     const cli = startCli(
@@ -176,20 +134,6 @@ describe('authflow login', () => {
     assert.match(result.stderr, /Sign-in cancelled\./);
     assert.equal(await isListening(port), false, 'the port is released');
     assert.equal((await runCli(['status'], cliEnv(dir))).code, 1, 'nothing was saved');
-  });
-
-  test('Ctrl-C during the device flow cancels (exit 4)', async (t) => {
-    const dir = await tempConfigDir(t);
-    const cli = startCli(
-      t,
-      ['login', '--device', '--store', 'file', ...devProviderFlags(dev())],
-      cliEnv(dir),
-    );
-    await cli.waitForStderr(/enter the code:\s+(\S+)/);
-    cli.child.kill('SIGINT');
-    const result = await cli.exit;
-    assert.equal(result.code, 4, result.stderr);
-    assert.match(result.stderr, /Sign-in cancelled\./);
   });
 
   test('--window opens a dedicated Chromium window; closing it cancels (exit 4)', async (t) => {
@@ -226,91 +170,6 @@ describe('authflow login', () => {
     const result = await cli.exit;
     assert.equal(result.code, 4, result.stderr);
     assert.match(result.stderr, /window was closed/);
-  });
-
-  test('gives up after --timeout with exit 3', async (t) => {
-    const dir = await tempConfigDir(t);
-    const result = await runCli(
-      ['login', '--no-browser', '--timeout', '1', '--store', 'file', ...devProviderFlags(dev())],
-      cliEnv(dir),
-    );
-    assert.equal(result.code, 3, result.stderr);
-    assert.match(result.stderr, /timed out after 1 s.*--timeout/);
-  });
-
-  test('--dev --no-browser signs in against an embedded provider started in-process', async (t) => {
-    const dir = await tempConfigDir(t);
-    const cli = startCli(t, ['login', '--dev', '--no-browser', '--store', 'file'], cliEnv(dir));
-    const [, issuer] = await cli.waitForStderr(
-      /Started the development provider at (\S+) for this sign-in/,
-    );
-    const url = await waitForAuthorizeUrl(cli, issuer as string);
-    await withPage(browser(), (page) => signInAtDevProvider(page, url, { username: 'carol' }));
-    const result = await cli.exit;
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^Signed in as carol .*\(profile default\)\n$/);
-    const token = await runCli(['token'], cliEnv(dir));
-    assert.equal(token.code, 0, token.stderr);
-    assert.ok(token.stdout.trim().length > 10);
-  });
-
-  test('profiles remember their settings; the second login needs only --profile', async (t) => {
-    const dir = await tempConfigDir(t);
-    const env = cliEnv(dir);
-    assert.equal(
-      (await loginWithBrowser(t, browser(), dev(), env, { args: ['--store', 'file'] })).code,
-      0,
-    );
-    const work = await loginWithBrowser(t, browser(), dev(), env, {
-      args: ['--store', 'file', '--profile', 'work'],
-      username: 'dave',
-    });
-    assert.equal(work.code, 0, work.stderr);
-    assert.match(work.stdout, /\(profile work\)/);
-
-    const list = await runCli(['profiles', '--json'], env);
-    assert.equal(list.code, 0, list.stderr);
-    const rows = JSON.parse(list.stdout);
-    assert.deepEqual(
-      rows.map((r: { name: string; provider: string; account: string; store: string }) => [
-        r.name,
-        r.provider,
-        r.account,
-        r.store,
-      ]),
-      [
-        ['default', 'oidc', 'alice <alice@example.test>', 'file'],
-        ['work', 'oidc', 'dave <dave@example.test>', 'file'],
-      ],
-    );
-    const human = await runCli(['profiles'], env);
-    assert.match(human.stdout, /^PROFILE\s+PROVIDER\s+ACCOUNT\s+STORE\n/);
-    assert.ok(!human.stdout.includes('\u001b['), 'no colours when stdout is not a terminal');
-
-    // Again with only --profile: provider and store come from the profile.
-    const cli = startCli(t, ['login', '--no-browser', '--profile', 'work'], env);
-    const url = await waitForAuthorizeUrl(cli, dev().issuer);
-    await withPage(browser(), (page) => signInAtDevProvider(page, url, { username: 'erin' }));
-    const relogin = await cli.exit;
-    assert.equal(relogin.code, 0, relogin.stderr);
-    const status = JSON.parse(
-      (await runCli(['status', '--json', '--profile', 'work'], env)).stdout,
-    );
-    assert.equal(status.userId, 'erin');
-    assert.equal(status.store, 'file');
-    const aliceToken = (await runCli(['token'], env)).stdout.trim();
-    const erinToken = (await runCli(['token', '--profile', 'work'], env)).stdout.trim();
-    assert.equal((await dev().introspect(aliceToken)).sub, 'alice');
-    assert.equal((await dev().introspect(erinToken)).sub, 'erin');
-
-    // logout --all signs out every account of every profile.
-    const all = await runCli(['logout', '--all', '--json'], env);
-    assert.equal(all.code, 0, all.stderr);
-    const signedOut = JSON.parse(all.stdout).signedOut.map(
-      (s: { profile: string; userId: string }) => `${s.profile}/${s.userId}`,
-    );
-    assert.deepEqual(signedOut.sort(), ['default/alice', 'work/dave', 'work/erin']);
-    assert.equal((await dev().introspect(erinToken)).active, false);
   });
 });
 

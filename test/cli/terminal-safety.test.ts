@@ -2,7 +2,7 @@
 // characters and escape sequences (claims, device code and URIs, error texts).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { terminalSafe } from '../../src/cli/terminal-text.js';
+import { terminalSafe } from '../../src/cli/shared/terminal-text.js';
 import { startHostileProvider } from '../helpers/hostile-provider.js';
 import { cliEnv, runCli, tempConfigDir } from './harness.js';
 

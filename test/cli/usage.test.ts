@@ -1,7 +1,9 @@
-// Usage errors, help, exit codes and plain output: no provider or browser needed.
+// Usage errors, help, exit codes and plain output: no provider or browser needed. Each command
+// runs in-process (in-process.ts), through the same entry as the executable.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cliEnv, runCli, tempConfigDir } from './harness.js';
+import { tempConfigDir } from './harness.js';
+import { runCommand } from './in-process.js';
 
 const COMMANDS = [
   'login',
@@ -16,27 +18,29 @@ const COMMANDS = [
 
 describe('authflow usage', () => {
   test('--help on every command, with examples, exit 0', async (t) => {
-    const env = cliEnv(await tempConfigDir(t));
-    const results = await Promise.all(COMMANDS.map((command) => runCli([command, '--help'], env)));
+    const dir = await tempConfigDir(t);
+    const results = await Promise.all(
+      COMMANDS.map((command) => runCommand([command, '--help'], dir)),
+    );
     results.forEach((result, i) => {
       assert.equal(result.code, 0, `${COMMANDS[i]}: ${result.stderr}`);
       assert.match(result.stdout, new RegExp(`^authflow ${COMMANDS[i]} — `));
       assert.match(result.stdout, /\nExamples:\n {2}.*authflow /);
     });
-    const top = await runCli(['--help'], env);
+    const top = await runCommand(['--help'], dir);
     assert.equal(top.code, 0);
     for (const command of COMMANDS) assert.match(top.stdout, new RegExp(`\\n {2}${command} `));
     assert.match(top.stdout, /0 ok, 1 failure, 2 usage error, 3 timed out, 4 cancelled/);
     assert.deepEqual(
-      await runCli(['help', 'token'], env).then((r) => [r.code, r.stdout.split('\n')[0]]),
+      await runCommand(['help', 'token'], dir).then((r) => [r.code, r.stdout.split('\n')[0]]),
       [0, 'authflow token — print a valid access token (and nothing else) on stdout'],
     );
-    const version = await runCli(['--version'], env);
+    const version = await runCommand(['--version'], dir);
     assert.match(version.stdout, /^\d+\.\d+\.\d+/);
   });
 
   test('bad flags and missing settings exit 2 with a clear message', async (t) => {
-    const env = cliEnv(await tempConfigDir(t));
+    const dir = await tempConfigDir(t);
     const cases: Array<[string[], RegExp]> = [
       [[], /Usage: authflow <command>/],
       [['frobnicate'], /Unknown command "frobnicate"/],
@@ -69,7 +73,7 @@ describe('authflow usage', () => {
       [['status', '--profile', '../etc'], /Invalid profile name "\.\.\/etc"/],
       [['dev-provider', '--port', 'abc'], /--port must be an integer/],
     ];
-    const results = await Promise.all(cases.map(([args]) => runCli(args, env)));
+    const results = await Promise.all(cases.map(([args]) => runCommand(args, dir)));
     results.forEach((result, i) => {
       const [args, pattern] = cases[i] as [string[], RegExp];
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
@@ -81,26 +85,22 @@ describe('authflow usage', () => {
   });
 
   test('settings from AUTHFLOW_* variables are validated too', async (t) => {
-    const env = cliEnv(await tempConfigDir(t), {
-      AUTHFLOW_PROVIDER: 'oidc',
-      AUTHFLOW_CLIENT_ID: 'x',
-    });
-    const result = await runCli(['login'], env);
+    const dir = await tempConfigDir(t);
+    const env = { AUTHFLOW_PROVIDER: 'oidc', AUTHFLOW_CLIENT_ID: 'x' };
+    const result = await runCommand(['login'], dir, { env });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /needs --issuer \(or AUTHFLOW_ISSUER_URL\)/);
-    const badPkce = await runCli(['login', '--dev', '--no-browser'], {
-      ...env,
-      AUTHFLOW_USE_PKCE: 'maybe',
-      AUTHFLOW_PROVIDER: '',
+    const badPkce = await runCommand(['login', '--dev', '--no-browser'], dir, {
+      env: { ...env, AUTHFLOW_USE_PKCE: 'maybe', AUTHFLOW_PROVIDER: '' },
     });
     assert.equal(badPkce.code, 2, badPkce.stderr);
     assert.match(badPkce.stderr, /AUTHFLOW_USE_PKCE must be true or false/);
   });
 
   test('commands on a profile that was never set up say what to do', async (t) => {
-    const env = cliEnv(await tempConfigDir(t));
+    const dir = await tempConfigDir(t);
     for (const args of [['token'], ['whoami'], ['token', '--profile', 'work']]) {
-      const result = await runCli(args, env);
+      const result = await runCommand(args, dir);
       assert.equal(result.code, 1, args.join(' '));
       assert.equal(result.stdout, '');
       const flag = args.includes('work') ? ' --profile work' : '';
@@ -109,7 +109,7 @@ describe('authflow usage', () => {
         `authflow: No such profile "${args.includes('work') ? 'work' : 'default'}" (no profiles yet). Run: authflow login${flag}\n`,
       );
     }
-    const status = await runCli(['status', '--json'], env);
+    const status = await runCommand(['status', '--json'], dir);
     assert.equal(status.code, 1);
     assert.deepEqual(JSON.parse(status.stdout), {
       profile: 'default',
@@ -123,13 +123,13 @@ describe('authflow usage', () => {
       issuer: null,
       accessTokenExpired: null,
     });
-    const logout = await runCli(['logout'], env);
+    const logout = await runCommand(['logout'], dir);
     assert.equal(logout.code, 1, 'logout says the same as token');
     assert.equal(
       logout.stderr,
       'authflow: No such profile "default" (no profiles yet). Run: authflow login\n',
     );
-    const profiles = await runCli(['profiles', '--json'], env);
+    const profiles = await runCommand(['profiles', '--json'], dir);
     assert.deepEqual(JSON.parse(profiles.stdout), []);
   });
 });

@@ -1,9 +1,9 @@
 // The refresh rule (src/tokens/refresh-due.ts), and its CommonJS mirror used by the `authflow`
-// executable's fast path (src/cli/refresh-due.cts): same answers on generated token sets.
+// executable's fast path (src/cli/shared/token-freshness.cts): same answers on generated token sets.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import mirror from '../../src/cli/refresh-due.cjs';
+import mirror from '../../src/cli/shared/token-freshness.cjs';
 import {
   effectiveRefreshBuffer,
   isRefreshDue,
