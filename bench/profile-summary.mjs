@@ -1,5 +1,6 @@
-// Summarises a V8 .cpuprofile: the functions with the most self time, and with the most total
-// time (self + callees). Usage: node bench/profile-summary.mjs <file.cpuprofile> [rows]
+// Summarises a V8 .cpuprofile: self time by where the code lives (authflow's dist/ or src/
+// folders, each package, Node's internals), the functions with the most self time, and with
+// the most total time (self + callees). Usage: node bench/profile-summary.mjs <file> [rows]
 import { readFileSync } from 'node:fs';
 
 const [file, rowsArg] = process.argv.slice(2);
@@ -48,5 +49,22 @@ const show = (title, map) => {
     console.log(`${((100 * hits) / total).toFixed(1).padStart(6)}%  ${key}`);
   }
 };
+// Self time by where the code lives: authflow's own folders, each package, Node, V8.
+const place = (node) => {
+  const { url, functionName } = node.callFrame;
+  if (!url) return functionName.startsWith('(') ? functionName : '(native)';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1];
+  const own = /\/(dist|src|bench)\/([^/]+)\//.exec(url);
+  if (own) return `${own[1]}/${own[2]}/`;
+  if (url.startsWith('node:')) return 'node: (internals)';
+  return url;
+};
+const byPlace = new Map();
+for (const [id, hits] of selfHits) {
+  const key = place(byId.get(id));
+  byPlace.set(key, (byPlace.get(key) ?? 0) + hits);
+}
+show('Self time by place', byPlace);
 show('Self time', self);
 show('Total time', inclusive);

@@ -7,6 +7,14 @@ export interface ServerConfig {
   clientId: string;
   clientSecret: string;
   secret: string;
+  /**
+   * Where authflow is loaded from: `dist` (the compiled package, what an app runs; the
+   * default) or `src` (TypeScript through tsx, whose `keepNames` adds a `__name` call to every
+   * closure created per request: handy for profiles with source lines, slower than an app).
+   */
+  from: 'dist' | 'src';
+  /** Also serve the other ways of making the Redis floor's one GET (`--floor-variants`). */
+  floorVariants: boolean;
 }
 
 /** The stores measured, with the cookie name and key prefix of each. */

@@ -7,22 +7,34 @@
  *  - `/floor/redis`: the floor of any Redis session: read the Cookie header, one `GET` of the
  *    session's JSON (the very key authflow wrote) over loopback, `JSON.parse`;
  *  - `/<store>/get-session` and `/<store>/protect`: authflow's `getSession(Request)` and
- *    `protect()` with each store (memory, Redis, Redis with the local session cache).
+ *    `protect()` with each store (memory, Redis, Redis with the local session cache);
+ *  - with `floorVariants`, the Redis floor made other ways, to show that `/floor/redis` is the
+ *    cheapest: `/floor/redis-plain` (ioredis without auto-pipelining), `/floor/redis-pool`
+ *    (four such connections, round robin) and `/floor/redis-raw` (a minimal RESP client on one
+ *    socket: the least any client library could do).
+ * authflow comes from dist/ (the compiled package, as an app runs it) unless `from` is `src`.
  * Every route answers 200 `{"userId":…}` to a signed-in request and 401 otherwise, so that
  * `wrk`'s non-2xx count catches a route that stopped seeing the session.
  *
  * Configuration comes as JSON in the BENCH_CONFIG environment variable; the server prints
  * `{"url":…}` on its first stdout line and exits on SIGTERM.
  */
+import { connect } from 'node:net';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { createAuthApp } from '../src/deploy/index.js';
-import { createRedisClient } from '../src/deploy/redis-client.js';
-import { serve } from '../src/node/index.js';
-import { GenericOIDCProvider } from '../src/providers/index.js';
+import { Redis } from 'ioredis';
 import { type ServerConfig, STORES, type StoreName } from './web-config.js';
 
 const config = JSON.parse(process.env.BENCH_CONFIG ?? '') as ServerConfig;
+// A computed specifier: the types come from src/, the code from where the config says.
+const root = `../${config.from}`;
+const { createAuthApp, createRedisClient } = (await import(
+  `${root}/deploy/index.js`
+)) as typeof import('../src/deploy/index.js');
+const { serve } = (await import(`${root}/node/index.js`)) as typeof import('../src/node/index.js');
+const { GenericOIDCProvider } = (await import(
+  `${root}/providers/index.js`
+)) as typeof import('../src/providers/index.js');
 const app = new Hono();
 const running = await serve(app);
 
@@ -70,15 +82,84 @@ app.post('/floor/memory', async (c) => {
   return c.json({ userId: session.userId });
 });
 
+/** A Redis floor route: Cookie header, one `get`, `JSON.parse`. */
+function redisFloor(get: (key: string) => Promise<string | null>) {
+  return async (c: Context) => {
+    const header = c.req.header('cookie');
+    if (header === undefined) return unauthorized(c);
+    const id = header.slice(header.indexOf('=') + 1, header.indexOf('.'));
+    const text = await get(`${STORES.redis.keyPrefix}session:${id}`);
+    const session = text === null ? null : (JSON.parse(text) as { userId: string });
+    return session === null ? unauthorized(c) : c.json({ userId: session.userId });
+  };
+}
+// ioredis with auto-pipelining (authflow's own client options): the cheapest of the variants.
 const floorRedis = await createRedisClient(config.redisUrl);
-app.get('/floor/redis', async (c) => {
-  const header = c.req.header('cookie');
-  if (header === undefined) return unauthorized(c);
-  const id = header.slice(header.indexOf('=') + 1, header.indexOf('.'));
-  const text = await floorRedis.get(`${STORES.redis.keyPrefix}session:${id}`);
-  const session = text === null ? null : (JSON.parse(text) as { userId: string });
-  return session === null ? unauthorized(c) : c.json({ userId: session.userId });
-});
+app.get(
+  '/floor/redis',
+  redisFloor((key) => floorRedis.get(key)),
+);
+const variants: { disconnect(): void }[] = [];
+if (config.floorVariants) {
+  const plain = new Redis(config.redisUrl);
+  const pool = Array.from({ length: 4 }, () => new Redis(config.redisUrl));
+  variants.push(plain, ...pool);
+  let next = 0;
+  app.get(
+    '/floor/redis-plain',
+    redisFloor((key) => plain.get(key)),
+  );
+  app.get(
+    '/floor/redis-pool',
+    redisFloor((key) => {
+      next = (next + 1) % pool.length;
+      return (pool[next] as Redis).get(key);
+    }),
+  );
+  const raw = rawRespGet(config.redisUrl);
+  variants.push(raw);
+  app.get('/floor/redis-raw', redisFloor(raw.get));
+}
+
+/**
+ * `GET` over a socket of its own with nothing but RESP: commands written as they come (Node
+ * sends them in one packet when several are written in one turn), bulk replies parsed in order.
+ */
+function rawRespGet(redisUrl: string): {
+  get(key: string): Promise<string | null>;
+  disconnect(): void;
+} {
+  const url = new URL(redisUrl);
+  const socket = connect(Number(url.port), url.hostname);
+  socket.setNoDelay(true);
+  const waiting: ((text: string | null) => void)[] = [];
+  let buffer: Buffer = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+    for (;;) {
+      const crlf = buffer.indexOf('\r\n');
+      if (crlf < 0) break;
+      const length = Number(buffer.toString('latin1', 1, crlf));
+      if (length < 0) {
+        buffer = buffer.subarray(crlf + 2);
+        waiting.shift()?.(null);
+        continue;
+      }
+      if (buffer.length < crlf + 4 + length) break;
+      const text = buffer.toString('utf8', crlf + 2, crlf + 2 + length);
+      buffer = buffer.subarray(crlf + 4 + length);
+      waiting.shift()?.(text);
+    }
+  });
+  return {
+    get: (key) =>
+      new Promise((resolve) => {
+        waiting.push(resolve);
+        socket.write(`*2\r\n$3\r\nGET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n`);
+      }),
+    disconnect: () => socket.destroy(),
+  };
+}
 
 for (const [store, auth] of Object.entries(auths)) {
   app.get(`/${store}/get-session`, async (c) => {
@@ -97,6 +178,7 @@ console.log(JSON.stringify({ url: running.url }));
 process.once('SIGTERM', async () => {
   await running.close();
   floorRedis.disconnect();
+  for (const variant of variants) variant.disconnect();
   await Promise.all(Object.values(auths).map((auth) => auth.close()));
   process.exit(0);
 });

@@ -298,7 +298,7 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
         cache.close();
         await closeClient();
       },
-      readSession: (sessionId) => cache.read(sessionId, () => read(sessionId)),
+      readSession: (sessionId) => cache.read(sessionId, read),
     };
   }
   // authflow's own memory stores neither fail nor hang: no guard on the hot path. Any store the

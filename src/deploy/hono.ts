@@ -69,30 +69,37 @@ export function createHonoMiddleware(deps: HonoDeps) {
   }
 
   /**
-   * Calls `use` with the request's session, answering 503 when the store is down. The session
-   * is read at most once per request: the first reader caches it on the context. Synchronous
-   * when the session is at hand (memory store), one `then` with Redis: every Promise saved is
-   * a microtask hop (and async_hooks work) saved on each protected request.
+   * Calls `use(c, session)` with the request's session, answering 503 when the store is down.
+   * The session is read at most once per request: the first reader caches it on the context.
+   * Synchronous when the session is at hand (memory store, cache hit), one `then` with Redis:
+   * every Promise saved is a microtask hop (and async_hooks work) saved on each protected
+   * request. `use` takes the context as an argument so that callers pass a function made once,
+   * not a closure made per request.
    */
   function withSession<R>(
     c: Context<AuthEnv>,
-    use: (session: UserSession | null) => R,
+    use: (c: Context<AuthEnv>, session: UserSession | null) => R,
   ): R | Response | Promise<Awaited<R> | Response> {
     const cached = c.get('session');
-    if (cached !== undefined) return use(cached);
+    if (cached !== undefined) return use(c, cached);
     let session: UserSession | null | Promise<UserSession | null>;
     try {
       session = deps.readSession(c.req.raw);
     } catch (error) {
       return storeDown(c, error);
     }
-    const store = (loaded: UserSession | null) => {
-      c.set('session', loaded);
-      return use(loaded);
-    };
-    if (!(session instanceof Promise)) return store(session);
+    if (!(session instanceof Promise)) {
+      c.set('session', session);
+      return use(c, session);
+    }
     // `then` flattens a Promise that `use` returns; TypeScript cannot see that for a generic R.
-    return session.then(store, (error) => storeDown(c, error)) as Promise<Awaited<R> | Response>;
+    return session.then(
+      (loaded) => {
+        c.set('session', loaded);
+        return use(c, loaded);
+      },
+      (error) => storeDown(c, error),
+    ) as Promise<Awaited<R> | Response>;
   }
 
   /** A middleware that runs `check` with the session and goes on unless it answers. */
@@ -100,7 +107,7 @@ export function createHonoMiddleware(deps: HonoDeps) {
     check: (c: Context<AuthEnv>, session: UserSession | null) => Response | undefined,
   ): MiddlewareHandler<AuthEnv> {
     return (c, next) => {
-      const outcome = withSession(c, (session): Outcome => {
+      const outcome = withSession(c, (_, session): Outcome => {
         const refusal = check(c, session);
         return refusal === undefined ? next() : Promise.resolve(refusal);
       });
@@ -132,8 +139,10 @@ export function createHonoMiddleware(deps: HonoDeps) {
       return guarded((c, session) => (session === null ? unauthenticated(c) : undefined));
     },
     protect(handler: ProtectedHandler): (c: Context<AuthEnv>) => Response | Promise<Response> {
-      return (c) =>
-        withSession(c, (session) => (session === null ? unauthenticated(c) : handler(c, session)));
+      // Made once: a protected request allocates no closure of its own.
+      const answer = (c: Context<AuthEnv>, session: UserSession | null) =>
+        session === null ? unauthenticated(c) : handler(c, session);
+      return (c) => withSession(c, answer);
     },
     requireRole(...roles: string[]): MiddlewareHandler<AuthEnv> {
       return guarded((c, session) => {

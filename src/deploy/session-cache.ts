@@ -103,19 +103,20 @@ export class SessionCache {
   }
 
   /**
-   * Reads through the cache: a cached session at once, else `load()` (one Redis `GET`) and the
-   * result kept, unless the session was invalidated or the channel dropped while it loaded.
+   * Reads through the cache: a cached session at once, else `load(sessionId)` (one Redis
+   * `GET`) and the result kept, unless the session was invalidated or the channel dropped
+   * while it loaded. `load` takes the id so that a hit allocates nothing (no closure per read).
    */
   read(
     sessionId: string,
-    load: () => Promise<UserSession | null>,
+    load: (sessionId: string) => Promise<UserSession | null>,
   ): UserSession | Promise<UserSession | null> {
     const hit = this.get(sessionId);
     if (hit !== undefined) return hit;
-    if (!this.#trusted) return load();
+    if (!this.#trusted) return load(sessionId);
     const token = {};
     this.#reading.set(sessionId, token);
-    return load().then(
+    return load(sessionId).then(
       (session) => {
         if (this.#reading.get(sessionId) !== token) return session;
         this.#reading.delete(sessionId);
