@@ -8,11 +8,15 @@ import type { Fetcher } from '../../deploy/support/app-browser.js';
 import { BASE_URL, Browser } from '../../deploy/support/fixtures.js';
 import { waitFor } from './topology.js';
 
-/** One answer: when it was asked for, its HTTP status (0: the call threw), how long it took. */
+/**
+ * One answer: when it was asked for, its HTTP status (0: the call threw), how long it took,
+ * and which loop asked (the index among the reads or among the writes).
+ */
 export interface Answer {
   at: number;
   status: number;
   ms: number;
+  loop: number;
 }
 
 /** A Hono app with the auth routes and one protected page, `/api/me`. */
@@ -34,7 +38,12 @@ export function startLoad(loops: {
   let running = true;
   const reads: Answer[] = [];
   const writes: Answer[] = [];
-  const loop = async (call: () => Promise<number>, into: Answer[], pauseMs: number) => {
+  const loop = async (
+    call: () => Promise<number>,
+    index: number,
+    into: Answer[],
+    pauseMs: number,
+  ) => {
     while (running) {
       const at = Date.now();
       let status = 0;
@@ -43,14 +52,14 @@ export function startLoad(loops: {
       } catch {
         status = 0;
       }
-      into.push({ at, status, ms: Date.now() - at });
+      into.push({ at, status, ms: Date.now() - at, loop: index });
       // A floor on every loop: no spinning, and CPU left for the Redis processes.
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   };
   const done = Promise.all([
-    ...loops.reads.map((call) => loop(call, reads, 5)),
-    ...loops.writes.map((call) => loop(call, writes, 25)),
+    ...loops.reads.map((call, i) => loop(call, i, reads, 5)),
+    ...loops.writes.map((call, i) => loop(call, i, writes, 25)),
   ]);
   return {
     reads,
@@ -100,6 +109,9 @@ export function report(
   return summary;
 }
 
+/** How many loops start logins during a failover (each on worker `i % sites`). */
+const WRITE_LOOPS = 4;
+
 /** A failover under load: sites, signed-in users, and how to crash and await the promotion. */
 export interface Failover {
   /** Names the run in the `[scale]` line. */
@@ -120,15 +132,15 @@ export interface Failover {
  * Runs the load for a second, crashes the primary, waits for the promotion and for writes to
  * come back, then 2 s more; prints the `[scale]` line (with the time to full service) and
  * checks issue 14's goals: every protected read during the failover answered 200, writes
- * answered 503 and nothing else while the primary was down, then all succeed again, and every
- * session is still valid.
+ * answered 302 or 503 (a Cluster client may also hold a write until the promotion), then all
+ * succeed again, and every session is still valid.
  */
 export async function failoverUnderLoad(failover: Failover) {
   const { sites, users } = failover;
   const site = (i: number) => sites[i % sites.length] as Fetcher;
   const load = startLoad({
     reads: users.map((user, i) => async () => (await user.call(site(i), '/api/me')).status),
-    writes: Array.from({ length: 4 }, (_, i) => async () => {
+    writes: Array.from({ length: WRITE_LOOPS }, (_, i) => async () => {
       const visitor = new Browser(BASE_URL, `${failover.visitorNet}.${i}`);
       return (await visitor.call(site(i), '/auth/login')).status;
     }),
@@ -140,7 +152,13 @@ export async function failoverUnderLoad(failover: Failover) {
     await failover.crash();
     await failover.promoted();
     promotedAt = Date.now();
-    await waitFor('writes to come back', async () => load.writes.at(-1)?.status === 302);
+    // Each worker's client finds the new primary in its own time: every loop must have
+    // succeeded since.
+    await waitFor('writes to come back on every worker', async () => {
+      const last = new Map<number, number>();
+      for (const { loop, status } of load.writes) last.set(loop, status);
+      return last.size === WRITE_LOOPS && [...last.values()].every((status) => status === 302);
+    });
     await new Promise((resolve) => setTimeout(resolve, 2000));
   } finally {
     await load.stop();
@@ -160,7 +178,6 @@ export async function failoverUnderLoad(failover: Failover) {
   for (const status of Object.keys(summary.writes)) {
     assert.ok(status === '302' || status === '503', `write answered ${status}`);
   }
-  assert.ok((summary.writes[503] ?? 0) > 0, 'writes were refused while the primary was down');
   const tail = load.writes.filter((a) => a.at >= stoppedAt - 1500);
   assert.ok(tail.length > 0 && tail.every((a) => a.status === 302), 'writes recovered');
   for (const [i, user] of users.entries()) {
