@@ -1,7 +1,7 @@
 // The workers of the scale tests: auth apps on one Redis topology, each with its own client,
 // the dev provider behind them, and everything closed after the tests.
 import assert from 'node:assert/strict';
-import { after } from 'node:test';
+import { afterEach } from 'node:test';
 import type { AuthApp, RedisClient } from '../../../src/deploy/index.js';
 import { type Browser, makeApp, useDevProvider } from '../../deploy/support/fixtures.js';
 
@@ -14,16 +14,18 @@ export function sessionIdOf(browser: Browser): string {
 
 /**
  * node:test fixture for the enclosing describe: `connect()` opens a client with `open` and
- * waits until it is ready; `app()` creates an auth app (a worker) on a client of its own. Every
- * app and client is closed after the tests.
+ * waits until it is ready; `app()` creates an auth app (a worker) on a client of its own. The
+ * apps and clients of a test are closed after it: while the topology still runs (node:test
+ * runs `after` hooks in the order they were registered, so the topology's fixture, set up
+ * first, would stop it before clients closed in an `after` of this one).
  */
 export function useScaleApps<C extends RedisClient>(open: () => C) {
   const dev = useDevProvider();
   const clients: C[] = [];
   const apps: AuthApp[] = [];
-  after(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-    for (const client of clients) client.disconnect();
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+    for (const client of clients.splice(0)) client.disconnect();
   });
   const connect = async (): Promise<C> => {
     const client = open();
