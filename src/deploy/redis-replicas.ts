@@ -115,7 +115,7 @@ export class ReplicaAck {
 
 /** Reads a key from a replica of its primary. */
 export interface ReplicaReader {
-  /** Whether the primary of `key` is known to be down (its connection is not ready). */
+  /** Whether the primary of `key` is known to be down (its connection failed, not ready since). */
   primaryDown(key: string): boolean;
   /** `GET key` on a replica; rejects when none answers. */
   get(key: string): Promise<string | null>;
@@ -134,15 +134,22 @@ export async function replicaReader(client: RedisClient): Promise<ReplicaReader 
     return clusterReplicaReader(client as Cluster, Redis);
   }
   const primary = client as Redis;
-  const options = primary.options;
-  if (!options.sentinels?.length) return undefined;
+  if (!primary.options.sentinels?.length) return undefined;
   const { Redis } = await import('ioredis');
+  return sentinelReplicaReader(primary, Redis);
+}
+
+function sentinelReplicaReader(primary: Redis, NodeClient: typeof Redis): ReplicaReader {
+  const options = primary.options;
   // Connected now, so that it is ready the moment the primary goes down.
-  const replica = new Redis({ ...options, role: 'slave', lazyConnect: false });
+  const replica = new NodeClient({ ...options, role: 'slave', lazyConnect: false });
   replica.on('error', () => {});
-  // When Sentinel promotes the replica it drops its clients, and the sentinels then list no
-  // replica to reconnect to: until the primary's client finds the new primary, read from the
-  // promoted node at the address the replica client last used, over a direct connection.
+  // Sentinel promotes the replica with `REPLICAOF NO ONE` and `CLIENT KILL TYPE normal` in one
+  // transaction: the replica client's connection drops, and the sentinels then list no replica
+  // to reconnect to. Until the primary's client finds the new primary (a second or more later),
+  // reads go to the promoted node at the address the replica client last used, over a direct
+  // connection. That includes the reads sent in the instant the connection dropped: ioredis
+  // still says 'ready' and fails them at once ("Stream isn't writeable").
   let address: { host: string; port: number } | undefined;
   let direct: Redis | undefined;
   replica.on('ready', () => {
@@ -156,30 +163,44 @@ export async function replicaReader(client: RedisClient): Promise<ReplicaReader 
     direct?.disconnect();
     direct = undefined;
   });
+  // Reads on their way when the connection drops would wait for a reconnection that fails
+  // (the promoted node is no replica) until `commandTimeout`: they go direct at once instead.
+  const onTheirWay = new Set<(error: unknown) => void>();
+  replica.on('close', () => {
+    for (const fail of [...onTheirWay]) fail(new Error('The replica connection dropped'));
+  });
   let closed = false;
-  const directClient = (to: { host: string; port: number }) => {
-    if (closed) throw new Error('The replica reader is closed');
+  const directGet = (key: string, error?: unknown): Promise<string | null> => {
+    if (address === undefined || closed) return Promise.reject(error ?? new Error('No replica'));
     if (direct === undefined) {
-      direct = new Redis({
+      direct = new NodeClient({
         ...options,
         sentinels: undefined,
         name: undefined,
         role: undefined,
-        host: to.host,
-        port: to.port,
+        host: address.host,
+        port: address.port,
         enableOfflineQueue: true,
         maxRetriesPerRequest: 1,
       });
       direct.on('error', () => {});
     }
-    return direct;
+    return direct.get(key);
   };
   return {
     // 'wait': a lazyConnect client that has not sent anything yet, not a primary that is down.
     primaryDown: () => primary.status !== 'ready' && primary.status !== 'wait',
-    async get(key) {
-      if (replica.status === 'ready' || address === undefined) return replica.get(key);
-      return directClient(address).get(key);
+    get(key) {
+      if (replica.status !== 'ready' && address !== undefined) return directGet(key);
+      return new Promise<string | null>((resolve, reject) => {
+        const fail = (error: unknown) => {
+          if (onTheirWay.delete(fail)) reject(error);
+        };
+        onTheirWay.add(fail);
+        replica.get(key).then((value) => {
+          if (onTheirWay.delete(fail)) resolve(value);
+        }, fail);
+      }).catch((error: unknown) => directGet(key, error));
     },
     close() {
       closed = true;
@@ -189,29 +210,38 @@ export async function replicaReader(client: RedisClient): Promise<ReplicaReader 
   };
 }
 
+/** How long a read waits for the nodes' `CLUSTER SLOTS` when its slot table lists no replica. */
+const ASK_SLOTS_MS = 500;
+/** How long such an answer is used before the nodes are asked again. */
+const SLOTS_MAX_AGE_MS = 1000;
+
+/** `CLUSTER SLOTS`: ranges of slots with their primary, then replicas, as `[host, port, ...]`. */
+type SlotRanges = [number, number, ...[string, number, ...unknown[]][]][];
+
 function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): ReplicaReader {
+  const name = (node: Redis) => `${node.options.host}:${node.options.port}`;
   // Connections of our own, to nodes the client has no ready connection to (see `get`).
   const own = new Map<string, Redis>();
   let closed = false;
-  // Node connections that are not ready, by "host:port". Empty while all is well, so that the
-  // check on every read costs one size test.
+  // Nodes ("host:port") whose connection failed and has not been ready since; the client drops
+  // a dead node's connection from its pool and keeps making new ones, so a node stays here
+  // until it is ready again or the slot table no longer names it as a primary. Empty while all
+  // is well, so that the check on every read costs one size test.
   const down = new Set<string>();
   // Every listener put on the app's client, so that close() takes them all off again.
   const unwatch: (() => void)[] = [];
   const watch = (node: Redis) => {
-    const key = `${node.options.host}:${node.options.port}`;
+    const key = name(node);
     const update = () => {
-      if (node.status === 'ready' || node.status === 'wait') down.delete(key);
-      else down.add(key);
+      if (node.status === 'ready') down.delete(key);
+      // 'wait': a connection not opened yet, which says nothing about the node.
+      else if (node.status !== 'wait') down.add(key);
     };
-    const ended = () => down.delete(key);
     node.on('ready', update);
     node.on('close', update);
-    node.on('end', ended);
     unwatch.push(() => {
       node.off('ready', update);
       node.off('close', update);
-      node.off('end', ended);
     });
     update();
     // The Cluster client connects to a replica only when a command first goes there: too late
@@ -219,38 +249,98 @@ function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): Repli
     if (node.status === 'wait') node.connect().catch(() => {});
   };
   for (const node of cluster.nodes('all')) watch(node);
-  const removed = (node: Redis) => down.delete(`${node.options.host}:${node.options.port}`);
+  const prune = () => {
+    if (down.size === 0) return;
+    const primaries = new Set(cluster.slots.map((owners) => owners?.[0]));
+    for (const key of down) if (!primaries.has(key)) down.delete(key);
+  };
   cluster.on('+node', watch);
-  cluster.on('-node', removed);
+  cluster.on('refresh', prune);
   unwatch.push(() => {
     cluster.off('+node', watch);
-    cluster.off('-node', removed);
+    cluster.off('refresh', prune);
   });
+
+  const readyReplicas = (slot: number) => {
+    const replicas = cluster.slots[slot]?.slice(1) ?? [];
+    if (replicas.length === 0) return [];
+    return cluster
+      .nodes('all')
+      .filter((node) => node.status === 'ready' && replicas.includes(name(node)));
+  };
+  // The nodes' own `CLUSTER SLOTS`, asked of every reachable node but `primary` at once (the
+  // first answer wins), one request at a time, remembered for a second.
+  let asked: { at: number; ranges: Promise<SlotRanges | undefined> } | undefined;
+  const askSlots = (primary: string | undefined) => {
+    if (asked === undefined || Date.now() - asked.at > SLOTS_MAX_AGE_MS) {
+      const nodes = cluster
+        .nodes('all')
+        .filter((node) => node.status === 'ready' && name(node) !== primary);
+      const answers = nodes.map((node) => node.cluster('SLOTS') as Promise<SlotRanges>);
+      const timeout = new Promise<undefined>((resolve) => setTimeout(resolve, ASK_SLOTS_MS));
+      asked = {
+        at: Date.now(),
+        ranges: Promise.race([Promise.any(answers), timeout]).catch(() => undefined),
+      };
+      // The client's own table catches up too, for the reads after this one.
+      cluster.refreshSlotsCache();
+    }
+    return asked.ranges;
+  };
+  /** The replicas of `slot` the nodes list, on connections of our own. */
+  const askedReplicas = async (slot: number, primary: string | undefined) => {
+    const ranges = (await askSlots(primary)) ?? [];
+    const owners = ranges.find(([start, end]) => start <= slot && slot <= end)?.slice(2) ?? [];
+    return (owners as [string, number][])
+      .slice(1)
+      .map(([host, port]) => mapped(host, Number(port)))
+      .filter((to) => `${to.host}:${to.port}` !== primary && !closed)
+      .map(direct);
+  };
+  // A node's address as the client reaches it (its `natMap`), from one the nodes announce.
+  const mapped = (host: string, port: number): { host: string; port: number } => {
+    const natMap = cluster.options.natMap;
+    const to =
+      typeof natMap === 'function' ? natMap(`${host}:${port}`) : natMap?.[`${host}:${port}`];
+    return to ?? { host, port };
+  };
+
   return {
     primaryDown(key) {
       if (down.size === 0) return false;
       const primary = cluster.slots[calculateSlot(key)]?.[0];
       return primary !== undefined && down.has(primary);
     },
-    get(key) {
-      const [primary, ...replicas] = cluster.slots[calculateSlot(key)] ?? [];
-      const ready = cluster.nodes('all').filter((node) => node.status === 'ready');
-      const name = (node: Redis) => `${node.options.host}:${node.options.port}`;
-      let nodes = ready.filter((node) => replicas.includes(name(node)));
-      // The client's slot table can lag behind a failover (the replica already promoted, or
-      // dropped from the table): then any live node but the old primary may hold the key, and
-      // the others answer MOVED.
-      if (nodes.length === 0) nodes = ready.filter((node) => name(node) !== primary);
-      if (nodes.length === 0) return Promise.reject(new Error('No replica for this key'));
-      return Promise.any(nodes.map((node) => node.get(key))).catch((error: AggregateError) => {
+    async get(key) {
+      const slot = calculateSlot(key);
+      const primary = cluster.slots[slot]?.[0];
+      let nodes = readyReplicas(slot);
+      if (nodes.length === 0 && !closed) {
+        // A table from before the replicas were listed (a client that connected while the
+        // cluster formed, or before a replica was added), or none of them connected yet.
+        nodes = await askedReplicas(slot, primary);
+      }
+      // The table can also lag behind a failover (the replica already promoted): then any
+      // live node but the old primary may hold the key, and the others answer MOVED.
+      if (nodes.length === 0) {
+        nodes = cluster
+          .nodes('all')
+          .filter((node) => node.status === 'ready' && name(node) !== primary);
+      }
+      if (nodes.length === 0) throw new Error('No replica for this key');
+      try {
+        return await Promise.any(nodes.map((node) => node.get(key)));
+      } catch (error) {
         // Every node said MOVED to a node the client has no ready connection to yet (a replica
-        // just promoted): ask that node on a connection of our own.
-        const moved = error.errors
+        // just promoted): ask that node on a connection of our own. Not the primary that
+        // failed: the nodes name it until they see it fail.
+        const moved = (error as AggregateError).errors
           .map((cause) => /^MOVED \d+ (\S+):(\d+)$/.exec(String((cause as Error)?.message)))
-          .find((match) => match !== null);
+          .map((match) => match && mapped(match[1] as string, Number(match[2])))
+          .find((to) => to && `${to.host}:${to.port}` !== primary);
         if (!moved) throw error;
-        return direct(moved[1] as string, Number(moved[2])).get(key);
-      });
+        return direct(moved).get(key);
+      }
     },
     close() {
       closed = true;
@@ -260,10 +350,10 @@ function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): Repli
     },
   };
 
-  function direct(host: string, port: number): Redis {
+  function direct({ host, port }: { host: string; port: number }): Redis {
     if (closed) throw new Error('The replica reader is closed');
-    const name = `${host}:${port}`;
-    let connection = own.get(name);
+    const key = `${host}:${port}`;
+    let connection = own.get(key);
     if (connection === undefined) {
       // The Cluster's node options; READONLY, as the key may be a replica's.
       connection = new NodeClient({
@@ -275,7 +365,7 @@ function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): Repli
         maxRetriesPerRequest: 1,
       });
       connection.on('error', () => {});
-      own.set(name, connection);
+      own.set(key, connection);
     }
     return connection;
   }

@@ -1,9 +1,10 @@
 // A real redis-server for tests: started on a random free port on 127.0.0.1, without
 // persistence, and always stopped (also when the test process exits early).
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createConnection, createServer } from 'node:net';
 import { after, before } from 'node:test';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 
 /** Where redis-server is installed (`.ci/run` installs it when missing). */
@@ -27,10 +28,95 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
+/** Where redis-cli is installed (it comes with redis-server). */
+export const REDIS_CLI_PATH = process.env.REDIS_CLI ?? '/usr/bin/redis-cli';
+
+/** The arguments every test redis-server gets: loopback only, nothing persisted, quiet. */
+export const REDIS_TEST_ARGS: readonly string[] = [
+  '--bind',
+  '127.0.0.1',
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+  '--loglevel',
+  'warning',
+];
+
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
+
+const run = promisify(execFile);
+
+/**
+ * One redis-server process on 127.0.0.1:`port` (a plain node, a cluster node or a sentinel),
+ * started with `args`. Whatever happens, it is SIGKILLed when the test process exits.
+ */
+export class RedisProcess {
+  #child: ChildProcess | undefined;
+
+  constructor(
+    /** Its port on 127.0.0.1 (also given in `args` or in its config file). */
+    readonly port: number,
+    readonly args: readonly string[],
+  ) {}
+
+  /** Spawns the process (again, after {@link kill}). */
+  start(): void {
+    const child = spawn(REDIS_SERVER_PATH, [...this.args], { stdio: 'ignore' });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    this.#child = child;
+  }
+
+  /** Whether the process is running. */
+  get alive(): boolean {
+    const child = this.#child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  /** Waits until it answers `PING` (at most 10 s); fails at once if the process exits. */
+  async waitReady(): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (!this.alive) throw new Error(`redis-server on port ${this.port} exited`);
+      if (await ping(this.port)) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error('redis-server did not answer within 10 s');
+  }
+
+  /** SIGKILL, like a crash; resolves once the process is gone. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (child === undefined || !this.alive) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Freezes the process (SIGSTOP): connections stay open but nothing answers. */
+  pause(): void {
+    this.#child?.kill('SIGSTOP');
+  }
+
+  /** Unfreezes it (SIGCONT). */
+  resume(): void {
+    this.#child?.kill('SIGCONT');
+  }
+
+  /** Runs a redis-cli command against it (5 s at most); resolves its stdout. */
+  async cli(...args: string[]): Promise<string> {
+    const { stdout } = await run(
+      REDIS_CLI_PATH,
+      ['-h', '127.0.0.1', '-p', String(this.port), ...args],
+      { timeout: 5000 },
+    );
+    return stdout;
+  }
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -61,83 +147,61 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-function spawnRedis(port: number): ChildProcess {
-  const child = spawn(
-    REDIS_SERVER_PATH,
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--loglevel',
-      'warning',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return child;
-}
-
-async function waitReady(child: ChildProcess, port: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-    if (await ping(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('redis-server did not answer within 10 s');
-}
-
-async function killChild(child: ChildProcess | undefined): Promise<void> {
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
-}
-
 /** Starts a redis-server on a free port. The caller stops it (see {@link useRedis}). */
 export async function startRedis(): Promise<TestRedis> {
-  let port = 0;
-  let child: ChildProcess | undefined;
-  for (let attempt = 0; attempt < 5 && child === undefined; attempt++) {
-    port = await freePort();
-    const candidate = spawnRedis(port);
+  let server: RedisProcess | undefined;
+  for (let attempt = 0; attempt < 5 && server === undefined; attempt++) {
+    const port = await freePort();
+    const candidate = new RedisProcess(port, ['--port', String(port), ...REDIS_TEST_ARGS]);
+    candidate.start();
     try {
-      await waitReady(candidate, port);
-      child = candidate;
+      await candidate.waitReady();
+      server = candidate;
     } catch (error) {
-      await killChild(candidate);
+      await candidate.kill();
       if (attempt === 4) throw error;
     }
   }
+  const redis = server as RedisProcess;
   let stopped = false;
   return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    async kill() {
-      await killChild(child);
-    },
+    port: redis.port,
+    url: `redis://127.0.0.1:${redis.port}`,
+    kill: () => redis.kill(),
     async restart() {
       if (stopped) throw new Error('This Redis was stopped for good.');
-      await killChild(child);
-      child = spawnRedis(port);
-      await waitReady(child, port);
+      await redis.kill();
+      redis.start();
+      await redis.waitReady();
     },
-    pause() {
-      child?.kill('SIGSTOP');
-    },
-    resume() {
-      child?.kill('SIGCONT');
-    },
+    pause: () => redis.pause(),
+    resume: () => redis.resume(),
     async stop() {
       stopped = true;
-      await killChild(child);
+      await redis.kill();
     },
+  };
+}
+
+/**
+ * node:test fixture: runs `start` before the tests of the enclosing describe/file and stops
+ * what it started after them, even when they fail. The returned function gives it inside
+ * tests; `what` names it in the error thrown when it is asked for outside them.
+ */
+export function useStarted<T extends { stop(): Promise<void> }>(
+  what: string,
+  start: () => Promise<T>,
+): () => T {
+  let started: T | undefined;
+  before(async () => {
+    started = await start();
+  });
+  after(async () => {
+    await started?.stop();
+  });
+  return () => {
+    if (started === undefined) throw new Error(`${what} is not started yet (use it inside tests).`);
+    return started;
   };
 }
 
@@ -146,18 +210,7 @@ export async function startRedis(): Promise<TestRedis> {
  * after them, even when they fail. The returned function gives the Redis inside tests.
  */
 export function useRedis(): () => TestRedis {
-  let redis: TestRedis | undefined;
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    await redis?.stop();
-  });
-  return () => {
-    if (redis === undefined)
-      throw new Error('useRedis(): Redis is not started yet (use it inside tests).');
-    return redis;
-  };
+  return useStarted('useRedis(): Redis', startRedis);
 }
 
 /**

@@ -1,69 +1,19 @@
 // Real Redis topologies for the scale tests, on 127.0.0.1 and random ports, always stopped:
 // a Cluster (3 primaries + 3 replicas, `redis-cli --cluster create`) and a Sentinel set-up
 // (primary, replica, 3 sentinels). Nothing is persisted; each lives in its own temp folder.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before } from 'node:test';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { REDIS_SERVER_PATH } from '../../helpers/redis.js';
+import { REDIS_CLI_PATH, REDIS_TEST_ARGS, RedisProcess, useStarted } from '../../helpers/redis.js';
 
 const run = promisify(execFile);
-const REDIS_CLI_PATH = process.env.REDIS_CLI ?? '/usr/bin/redis-cli';
-
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 /** One redis-server (or sentinel) process of a topology. */
-export class Node {
-  child: ChildProcess | undefined;
-  constructor(
-    readonly port: number,
-    readonly args: readonly string[],
-  ) {}
-
-  start(): void {
-    const child = spawn(REDIS_SERVER_PATH, [...this.args], { stdio: 'ignore' });
-    running.add(child);
-    child.once('exit', () => running.delete(child));
-    this.child = child;
-  }
-
-  /** SIGKILL, like a crash; resolves once the process is gone. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  pause(): void {
-    this.child?.kill('SIGSTOP');
-  }
-
-  resume(): void {
-    this.child?.kill('SIGCONT');
-  }
-
-  /** Runs a redis-cli command against this node; resolves its stdout. */
-  async cli(...args: string[]): Promise<string> {
-    const { stdout } = await run(
-      REDIS_CLI_PATH,
-      ['-h', '127.0.0.1', '-p', String(this.port), ...args],
-      {
-        timeout: 5000,
-      },
-    );
-    return stdout;
-  }
-}
+export type Node = RedisProcess;
 
 async function isFree(port: number): Promise<boolean> {
   const server = createServer();
@@ -101,17 +51,6 @@ export async function waitFor(
   throw new Error(`Timed out waiting for ${what}`);
 }
 
-const BASE_ARGS = [
-  '--bind',
-  '127.0.0.1',
-  '--save',
-  '',
-  '--appendonly',
-  'no',
-  '--loglevel',
-  'warning',
-];
-
 /** A running Redis Cluster of 3 primaries with one replica each. */
 export interface TestCluster {
   readonly nodes: readonly Node[];
@@ -135,10 +74,10 @@ export async function startCluster(nodeTimeoutMs = 1000): Promise<TestCluster> {
     for (let i = 0; i < 6; i++) {
       const port = await freePortPair(taken);
       nodes.push(
-        new Node(port, [
+        new RedisProcess(port, [
           '--port',
           String(port),
-          ...BASE_ARGS,
+          ...REDIS_TEST_ARGS,
           '--cluster-enabled',
           'yes',
           '--cluster-config-file',
@@ -154,8 +93,7 @@ export async function startCluster(nodeTimeoutMs = 1000): Promise<TestCluster> {
       );
     }
     for (const node of nodes) node.start();
-    for (const node of nodes)
-      await waitFor('a cluster node', async () => (await node.cli('PING')).includes('PONG'));
+    for (const node of nodes) await node.waitReady();
     await run(
       REDIS_CLI_PATH,
       [
@@ -189,8 +127,7 @@ export async function startCluster(nodeTimeoutMs = 1000): Promise<TestCluster> {
     throw error;
   }
   const byPort = new Map(nodes.map((node) => [node.port, node]));
-  const live = () =>
-    nodes.filter((node) => node.child?.exitCode === null && node.child.signalCode === null);
+  const live = () => nodes.filter((node) => node.alive);
   async function ownersOf(
     slot: number,
     among = live(),
@@ -255,10 +192,10 @@ export async function startCluster(nodeTimeoutMs = 1000): Promise<TestCluster> {
 export async function startOneNodeCluster(): Promise<{ node: Node; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'authflow-cluster1-'));
   const port = await freePortPair(new Set());
-  const node = new Node(port, [
+  const node = new RedisProcess(port, [
     '--port',
     String(port),
-    ...BASE_ARGS,
+    ...REDIS_TEST_ARGS,
     '--cluster-enabled',
     'yes',
     '--cluster-config-file',
@@ -275,7 +212,7 @@ export async function startOneNodeCluster(): Promise<{ node: Node; stop(): Promi
   };
   try {
     node.start();
-    await waitFor('the node', async () => (await node.cli('PING')).includes('PONG'));
+    await node.waitReady();
     await node.cli('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
     await waitFor('cluster_state:ok', async () =>
       (await node.cli('CLUSTER', 'INFO')).includes('cluster_state:ok'),
@@ -309,17 +246,17 @@ export async function startSentinel(downAfterMs = 1000): Promise<TestSentinel> {
   try {
     const primaryPort = await freePortPair(taken);
     const replicaPort = await freePortPair(taken);
-    const primary = new Node(primaryPort, [
+    const primary = new RedisProcess(primaryPort, [
       '--port',
       String(primaryPort),
-      ...BASE_ARGS,
+      ...REDIS_TEST_ARGS,
       '--dir',
       dir,
     ]);
-    const replica = new Node(replicaPort, [
+    const replica = new RedisProcess(replicaPort, [
       '--port',
       String(replicaPort),
-      ...BASE_ARGS,
+      ...REDIS_TEST_ARGS,
       '--dir',
       dir,
       '--replicaof',
@@ -349,7 +286,7 @@ export async function startSentinel(downAfterMs = 1000): Promise<TestSentinel> {
           '',
         ].join('\n'),
       );
-      const sentinel = new Node(port, [conf, '--sentinel', '--loglevel', 'warning']);
+      const sentinel = new RedisProcess(port, [conf, '--sentinel', '--loglevel', 'warning']);
       sentinels.push(sentinel);
       all.push(sentinel);
       sentinel.start();
@@ -392,30 +329,10 @@ export async function startSentinel(downAfterMs = 1000): Promise<TestSentinel> {
 
 /** node:test fixture: a cluster for the enclosing describe, stopped after it even on failure. */
 export function useCluster(): () => TestCluster {
-  let cluster: TestCluster | undefined;
-  before(async () => {
-    cluster = await startCluster();
-  });
-  after(async () => {
-    await cluster?.stop();
-  });
-  return () => {
-    if (cluster === undefined) throw new Error('useCluster(): not started yet');
-    return cluster;
-  };
+  return useStarted('useCluster(): the cluster', () => startCluster());
 }
 
 /** node:test fixture: a Sentinel set-up for the enclosing describe, stopped after it. */
 export function useSentinel(): () => TestSentinel {
-  let sentinel: TestSentinel | undefined;
-  before(async () => {
-    sentinel = await startSentinel();
-  });
-  after(async () => {
-    await sentinel?.stop();
-  });
-  return () => {
-    if (sentinel === undefined) throw new Error('useSentinel(): not started yet');
-    return sentinel;
-  };
+  return useStarted('useSentinel(): the Sentinel set-up', () => startSentinel());
 }
