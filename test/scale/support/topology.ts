@@ -112,6 +112,15 @@ export async function startCluster(nodeTimeoutMs = 1000): Promise<TestCluster> {
         for (const node of nodes) {
           if (!(await node.cli('CLUSTER', 'INFO')).includes('cluster_state:ok')) return false;
         }
+        // Every node lists all three replicas (what its CLUSTER SLOTS will hand to clients).
+        for (const node of nodes) {
+          const lines = (await node.cli('CLUSTER', 'NODES')).split('\n');
+          const replicas = lines.filter((line) => {
+            const [, , flags, , , , , link] = line.split(' ');
+            return flags?.includes('slave') && !flags.includes('fail') && link === 'connected';
+          });
+          if (replicas.length < 3) return false;
+        }
         // Every replica has finished its first sync.
         for (const node of nodes) {
           const info = await node.cli('INFO', 'replication');
