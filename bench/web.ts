@@ -11,7 +11,8 @@
  *  - then complete logins per second (login → provider forms → callback) against the embedded
  *    provider, authflow beside Auth.js (`@auth/express`, same provider, same core, same run).
  * The bench checks itself: wrk errors or non-2xx answers, or a bare route that is not clearly
- * faster than every authflow route, make the run INVALID (no ratios). Other processes using the
+ * faster than every authflow route (in the median of the pairs, or in more than one round in
+ * five), make the run INVALID (no ratios). Other processes using the
  * server's core, or a server that was not using its core fully, make it NOISY (ratios printed
  * with a warning; `--strict` makes that invalid too).
  *
@@ -64,6 +65,8 @@ const SERVER_CPU = '0';
 const LOAD_CPU = '1';
 /** The bare route must beat every authflow route by this factor to count as "clearly faster". */
 const CLEARLY_FASTER = 1.02;
+/** The share of rounds in which a route may beat the bare route before the run is invalid. */
+const MAX_INVERTED_ROUNDS = 0.2;
 /** Below this share of its core, the server was not the bottleneck (or something took its core). */
 const MIN_SERVER_CPU = 0.85;
 /** Above this share of the server's core used by other processes, the numbers are noisy. */
@@ -512,14 +515,20 @@ async function main(): Promise<void> {
             `the bare route is not clearly faster than ${name} (ratio ${fixed(ratios[i] as number)} in ${measure.unit})`,
           );
         }
-        // Per round too: a median can hide a round in which the machine, not the code, decided.
-        pairRatios(i, measure.of).forEach((ratio, round) => {
-          if (!(ratio * CLEARLY_FASTER < 1)) {
-            wrong.push(
-              `round ${round + 1}: the bare route is not clearly faster than ${name} (ratio ${fixed(ratio)} in ${measure.unit})`,
-            );
-          }
-        });
+        // Per round too: a median can hide rounds in which the machine, not the code, decided.
+        // On a VM whose host takes the CPU away now and then, one such round in five is noise
+        // the median of the pairs absorbs (it is reported under NOISY); more is no measurement.
+        const inverted = pairRatios(i, measure.of)
+          .map((ratio, round) => ({ ratio, round }))
+          .filter(({ ratio }) => !(ratio * CLEARLY_FASTER < 1));
+        const lines = inverted.map(
+          ({ ratio, round }) =>
+            `round ${round + 1}: the bare route is not clearly faster than ${name} (ratio ${fixed(ratio)} in ${measure.unit})`,
+        );
+        if (inverted.length > (results[i] as WrkResult[]).length * MAX_INVERTED_ROUNDS)
+          wrong.push(...lines);
+        else if (values.strict) wrong.push(...lines);
+        else if (measure === measures[0]) noise.push(...lines);
       });
       if (wrong.length > 0) {
         invalid ||= measure === measures[0];

@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { tryConnect } from '../helpers/http.js';
+import { CommandOutput } from './command-output.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -90,85 +91,34 @@ export interface CliResult {
 }
 
 /** A running CLI process. */
-export class CliProcess {
+export class CliProcess extends CommandOutput {
   readonly child: ChildProcess;
-  stdout = '';
-  stderr = '';
   readonly exit: Promise<CliResult>;
-  readonly #waiters = new Set<() => void>();
+  protected readonly endedText = 'The CLI exited';
 
   constructor(args: string[], env: NodeJS.ProcessEnv) {
+    super();
     this.child = spawn(process.execPath, [...cliInvocation(), ...args], {
       env,
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stdout += chunk;
-      this.#wake();
+      this.append('stdout', chunk);
     });
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stderr += chunk;
-      this.#wake();
+      this.append('stderr', chunk);
     });
     this.exit = new Promise((resolve) => {
       this.child.on('close', (code, signal) => {
-        this.#wake();
+        this.wake();
         resolve({ code, signal, stdout: this.stdout, stderr: this.stderr });
       });
     });
   }
 
-  #wake(): void {
-    for (const wake of this.#waiters) wake();
-  }
-
-  /** Resolves with the first match of `pattern` in stderr; rejects on exit or after `timeoutMs`. */
-  waitForStderr(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
-    return this.#waitFor('stderr', pattern, timeoutMs);
-  }
-
-  /** Resolves with the first match of `pattern` in stdout; rejects on exit or after `timeoutMs`. */
-  waitForStdout(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
-    return this.#waitFor('stdout', pattern, timeoutMs);
-  }
-
-  #waitFor(
-    stream: 'stdout' | 'stderr',
-    pattern: RegExp,
-    timeoutMs: number,
-  ): Promise<RegExpExecArray> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const match = pattern.exec(this[stream]);
-        if (match) return done(() => resolve(match));
-        if (this.child.exitCode !== null || this.child.signalCode !== null) {
-          return done(() =>
-            reject(
-              new Error(
-                `The CLI exited before printing ${pattern}.\nstderr: ${this.stderr}\nstdout: ${this.stdout}`,
-              ),
-            ),
-          );
-        }
-      };
-      const timer = setTimeout(
-        () =>
-          done(() =>
-            reject(
-              new Error(`Timed out waiting for ${pattern} on ${stream}.\nstderr: ${this.stderr}`),
-            ),
-          ),
-        timeoutMs,
-      );
-      const done = (settle: () => void) => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        settle();
-      };
-      this.#waiters.add(check);
-      check();
-    });
+  protected ended(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
   }
 
   /** Kills the process if it still runs. */

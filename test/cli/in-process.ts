@@ -14,6 +14,7 @@ import { runCli } from '../../src/cli/root.js';
 import type { CliContext } from '../../src/cli/shared/context.js';
 import { bufferedOutput } from '../../src/cli/shared/output.js';
 import paths from '../../src/cli/shared/paths.cjs';
+import { CommandOutput } from './command-output.js';
 import { type CliResult, cliEnv } from './harness.js';
 
 /** How to run a command in-process. */
@@ -27,24 +28,20 @@ export interface InProcessOptions {
 }
 
 /** A command running in the test process. */
-export class InProcessRun {
-  stdout = '';
-  stderr = '';
+export class InProcessRun extends CommandOutput {
   /** Resolves when the command ends, like a process's exit (`signal` is always `null`). */
   readonly exit: Promise<CliResult>;
   readonly #stopListeners = new Set<(signal: NodeJS.Signals) => void>();
-  readonly #waiters = new Set<() => void>();
   #done = false;
+  protected readonly endedText = 'The command ended';
 
   constructor(args: string[], configDir: string, options: InProcessOptions = {}) {
+    super();
     const env = cliEnv(configDir, options.env);
     const context: CliContext = {
       env,
       configDir: paths.configDir(env),
-      out: bufferedOutput((stream, text) => {
-        this[stream] += text;
-        this.#wake();
-      }),
+      out: bufferedOutput((stream, text) => this.append(stream, text)),
       stdin: Readable.from([Buffer.from(options.stdin ?? '')]),
       now: options.now ?? (() => Date.now()),
       onStop: (listener) => {
@@ -54,7 +51,7 @@ export class InProcessRun {
     };
     this.exit = runCli(args, context).then((code) => {
       this.#done = true;
-      this.#wake();
+      this.wake();
       return { code, signal: null, stdout: this.stdout, stderr: this.stderr };
     });
   }
@@ -67,56 +64,8 @@ export class InProcessRun {
     for (const listener of [...this.#stopListeners]) listener(signal);
   }
 
-  #wake(): void {
-    for (const wake of this.#waiters) wake();
-  }
-
-  /** Resolves with the first match of `pattern` in stderr; rejects when the command ends first or after `timeoutMs`. */
-  waitForStderr(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
-    return this.#waitFor('stderr', pattern, timeoutMs);
-  }
-
-  /** Resolves with the first match of `pattern` in stdout; rejects when the command ends first or after `timeoutMs`. */
-  waitForStdout(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
-    return this.#waitFor('stdout', pattern, timeoutMs);
-  }
-
-  #waitFor(
-    stream: 'stdout' | 'stderr',
-    pattern: RegExp,
-    timeoutMs: number,
-  ): Promise<RegExpExecArray> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const match = pattern.exec(this[stream]);
-        if (match) return done(() => resolve(match));
-        if (this.#done) {
-          return done(() =>
-            reject(
-              new Error(
-                `The command ended before printing ${pattern}.\nstderr: ${this.stderr}\nstdout: ${this.stdout}`,
-              ),
-            ),
-          );
-        }
-      };
-      const timer = setTimeout(
-        () =>
-          done(() =>
-            reject(
-              new Error(`Timed out waiting for ${pattern} on ${stream}.\nstderr: ${this.stderr}`),
-            ),
-          ),
-        timeoutMs,
-      );
-      const done = (settle: () => void) => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        settle();
-      };
-      this.#waiters.add(check);
-      check();
-    });
+  protected ended(): boolean {
+    return this.#done;
   }
 }
 
