@@ -4,6 +4,8 @@
  *  - `/bare`: the baseline, a bare route answering `c.json(...)`;
  *  - `/floor/memory`: the floor of any in-memory session: read the Cookie header, look its value
  *    up in a `Map`;
+ *  - `/floor/memory-async`: the same behind a Promise in an async handler (the floor of any
+ *    session API answering with a Promise, as `getSession(Request)` does);
  *  - `/floor/redis`: the floor of any Redis session: read the Cookie header, one `GET` of the
  *    session's JSON (the very key authflow wrote) over loopback, `JSON.parse`;
  *  - `/<store>/get-session` and `/<store>/protect`: authflow's `getSession(Request)` and
@@ -71,6 +73,16 @@ app.get('/floor/memory', (c) => {
   const header = c.req.header('cookie');
   const session =
     header === undefined ? undefined : floorSessions.get(header.slice(header.indexOf('=') + 1));
+  return session === undefined ? unauthorized(c) : c.json({ userId: session.userId });
+});
+// The same behind a Promise, in an async handler: the least any session API that answers with
+// a Promise (as `getSession(Request)` does) costs on @hono/node-server, whose answer to an
+// async handler takes its Promise path.
+app.get('/floor/memory-async', async (c) => {
+  const header = c.req.header('cookie');
+  const session = await Promise.resolve(
+    header === undefined ? undefined : floorSessions.get(header.slice(header.indexOf('=') + 1)),
+  );
   return session === undefined ? unauthorized(c) : c.json({ userId: session.userId });
 });
 app.post('/floor/memory', async (c) => {

@@ -17,7 +17,7 @@
  * server's core, or a server that was not using its core fully, make it NOISY (ratios printed
  * with a warning; `--strict` makes that invalid too).
  *
- *   npm run bench:web [-- --duration 2 --rounds 5 --connections 32 --login-seconds 4 --strict
+ *   npm run bench:web [-- --duration 2 --rounds 10 --connections 32 --login-seconds 4 --strict
  *                         --cpu-prof-dir /tmp/prof --only memory,floor --no-logins --src
  *                         --floor-variants]
  *
@@ -46,7 +46,7 @@ import { type ServerConfig, STORES, type StoreName } from './web-config.js';
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '2' },
-    rounds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '32' },
     'login-seconds': { type: 'string', default: '4' },
     'login-rounds': { type: 'string', default: '2' },
@@ -375,6 +375,7 @@ async function main(): Promise<void> {
     const routes: [name: string, path: string, cookie: string | undefined][] = [
       ['bare Hono route', '/bare', undefined],
       ['floor: memory (cookie + Map)', '/floor/memory', cookies.memory],
+      ['floor: memory, async (+ a Promise)', '/floor/memory-async', cookies.memory],
       ['floor: Redis (cookie + GET + parse)', '/floor/redis', cookies.redis],
     ];
     if (values['floor-variants']) {
@@ -575,7 +576,9 @@ async function main(): Promise<void> {
     const micros = (r: WrkResult) => (r.serverCpu * 1e6) / Math.max(r.rate, 1);
     const floorOf = (path: string) =>
       path.startsWith('/memory') || path.startsWith('/idle') || path.startsWith('/cached')
-        ? '/floor/memory'
+        ? path.endsWith('/get-session')
+          ? '/floor/memory-async'
+          : '/floor/memory'
         : path.startsWith('/redis')
           ? '/floor/redis'
           : undefined;
@@ -591,10 +594,12 @@ async function main(): Promise<void> {
       const floorPath = floorOf(path);
       const floor = floorPath === undefined ? undefined : microsOf(floorPath);
       const above =
-        floor === undefined ? '' : `+${fixed(median(samples) - floor, 1)} µs over ${floorPath}`;
+        floor === undefined
+          ? ''
+          : `${median(samples) >= floor ? '+' : ''}${fixed(median(samples) - floor, 1)} µs over ${floorPath}`;
       console.log(
         `  ${name.padEnd(38)}${fixed(median(samples), 1).padStart(6)} µs  least ${fixed(Math.min(...samples), 1).padStart(5)} µs  ` +
-          `${above.padEnd(30)}${fixed(median((results[i] as WrkResult[]).map((r) => r.getsPerRequest)))} GET/request`,
+          `${above.padEnd(38)} ${fixed(median((results[i] as WrkResult[]).map((r) => r.getsPerRequest)))} GET/request`,
       );
     });
     if (noise.length > 0) {
