@@ -8,8 +8,13 @@ import { Cluster } from 'ioredis';
 import { BOUNDED_CLUSTER_OPTIONS, RedisTokenStore } from '../../src/deploy/index.js';
 import type { Fetcher } from '../deploy/support/app-browser.js';
 import { BASE_URL, Browser } from '../deploy/support/fixtures.js';
-import { makeDue } from '../helpers/token-age.js';
-import { sessionIdOf, useScaleApps } from './support/apps.js';
+import {
+  expectNextRefresh,
+  logOutWhileRefreshing,
+  sessionIdOf,
+  storedRefreshToken,
+  useScaleApps,
+} from './support/apps.js';
 import { failoverUnderLoad, protectedSite } from './support/load.js';
 import { type Node, type TestCluster, useCluster, waitFor } from './support/topology.js';
 
@@ -144,25 +149,14 @@ describe('deploy mode on a Redis Cluster', () => {
     const cookieA = a.sessionCookie() as string;
     const slot = calculateSlot(`authflow:session:${idA}`);
     const victim = await cluster().primaryOf(slot);
-    const refreshTokenOf = async (id: string) =>
-      JSON.parse((await admin.get(`authflow:tokens:${id}`)) ?? '{}').refreshToken as string;
-    const before = await refreshTokenOf(idB);
-    // /auth/refresh refreshes only a set in the second half of its lifetime: age it.
-    await makeDue(new RedisTokenStore({ client: admin, keyPrefix: 'authflow:' }), idB);
-
-    const [logout, refresh] = await Promise.all([
-      a.post(one, '/auth/logout'),
-      b.post(two, '/auth/refresh'),
-    ]);
-    assert.equal(logout.status, 200);
-    assert.equal(refresh.status, 200);
+    const before = await logOutWhileRefreshing(admin, [a, one], [b, two]);
     await victim.kill();
     await cluster().waitForPromotion(victim, slot);
 
     const fresh = await connect();
     await waitFor('the new primary to answer', async () => (await fresh.get('x')) === null);
     assert.equal(await fresh.exists(`authflow:session:${idA}`), 0, 'the session stays ended');
-    const after = await refreshTokenOf(idB).catch(() => undefined);
+    const after = await storedRefreshToken(admin, idB).catch(() => undefined);
     assert.ok(after !== undefined && after !== before, 'the rotated refresh token survived');
     const stale = await two.fetch(
       new Request(`${BASE_URL}/auth/status`, {
@@ -170,12 +164,7 @@ describe('deploy mode on a Redis Cluster', () => {
       }),
     );
     assert.deepEqual(await stale.json(), { authenticated: false });
-    let next = 0;
-    await waitFor('the next refresh', async () => {
-      next = (await b.post(one, '/auth/refresh')).status;
-      return next !== 503;
-    });
-    assert.equal(next, 200, 'the next refresh works with the stored token');
+    await expectNextRefresh(b, one);
   });
 });
 

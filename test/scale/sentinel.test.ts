@@ -4,11 +4,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { BOUNDED_REDIS_OPTIONS, RedisTokenStore } from '../../src/deploy/index.js';
+import { BOUNDED_REDIS_OPTIONS } from '../../src/deploy/index.js';
 import type { Fetcher } from '../deploy/support/app-browser.js';
 import { BASE_URL, Browser } from '../deploy/support/fixtures.js';
-import { makeDue } from '../helpers/token-age.js';
-import { sessionIdOf, useScaleApps } from './support/apps.js';
+import {
+  expectNextRefresh,
+  logOutWhileRefreshing,
+  sessionIdOf,
+  storedRefreshToken,
+  useScaleApps,
+} from './support/apps.js';
 import { failoverUnderLoad, protectedSite } from './support/load.js';
 import { type TestSentinel, useSentinel, waitFor } from './support/topology.js';
 
@@ -64,18 +69,7 @@ describe('deploy mode on Redis Sentinel', () => {
     const idA = sessionIdOf(a);
     const idB = sessionIdOf(b);
     const cookieA = a.sessionCookie() as string;
-    const refreshTokenOf = async (client: Redis, id: string) =>
-      JSON.parse((await client.get(`authflow:tokens:${id}`)) ?? '{}').refreshToken as string;
-    const before = await refreshTokenOf(admin, idB);
-    // /auth/refresh refreshes only a set in the second half of its lifetime: age it.
-    await makeDue(new RedisTokenStore({ client: admin, keyPrefix: 'authflow:' }), idB);
-
-    const [logout, refresh] = await Promise.all([
-      a.post(one, '/auth/logout'),
-      b.post(two, '/auth/refresh'),
-    ]);
-    assert.equal(logout.status, 200);
-    assert.equal(refresh.status, 200);
+    const before = await logOutWhileRefreshing(admin, [a, one], [b, two]);
     await sentinel().primary.kill();
     await waitForPromotion(sentinel());
 
@@ -84,7 +78,7 @@ describe('deploy mode on Redis Sentinel', () => {
     try {
       assert.equal(await promoted.exists(`authflow:session:${idA}`), 0, 'the session stays ended');
       assert.equal(await promoted.exists(`authflow:session:${idB}`), 1);
-      const after = await refreshTokenOf(promoted, idB);
+      const after = await storedRefreshToken(promoted, idB);
       assert.ok(after !== undefined && after !== before, 'the rotated refresh token survived');
     } finally {
       promoted.disconnect();
@@ -95,12 +89,7 @@ describe('deploy mode on Redis Sentinel', () => {
       }),
     );
     assert.ok(stale.status === 200 || stale.status === 503);
-    let next = 0;
-    await waitFor('the next refresh', async () => {
-      next = (await b.post(one, '/auth/refresh')).status;
-      return next !== 503;
-    });
-    assert.equal(next, 200, 'the next refresh works with the stored token');
+    await expectNextRefresh(b, one);
     assert.deepEqual(
       await (
         await one.fetch(

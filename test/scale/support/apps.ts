@@ -2,8 +2,11 @@
 // the dev provider behind them, and everything closed after the tests.
 import assert from 'node:assert/strict';
 import { afterEach } from 'node:test';
-import type { AuthApp, RedisClient } from '../../../src/deploy/index.js';
+import { type AuthApp, type RedisClient, RedisTokenStore } from '../../../src/deploy/index.js';
+import type { Fetcher } from '../../deploy/support/app-browser.js';
 import { type Browser, makeApp, useDevProvider } from '../../deploy/support/fixtures.js';
+import { makeDue } from '../../helpers/token-age.js';
+import { waitFor } from './topology.js';
 
 /** The session id behind a browser's session cookie. */
 export function sessionIdOf(browser: Browser): string {
@@ -44,4 +47,41 @@ export function useScaleApps<C extends RedisClient>(open: () => C) {
     return auth;
   };
   return { dev, connect, app, clients };
+}
+
+/** The refresh token stored for session `id`, read through `client`. */
+export async function storedRefreshToken(client: RedisClient, id: string): Promise<string> {
+  return JSON.parse((await client.get(`authflow:tokens:${id}`)) ?? '{}').refreshToken;
+}
+
+/**
+ * At the same time: `a` logs out on `one`, and `b` refreshes on `two` (its token set aged
+ * first, as /auth/refresh refreshes only a set in the second half of its lifetime). Both must
+ * be acknowledged. Resolves `b`'s refresh token from before.
+ */
+export async function logOutWhileRefreshing(
+  admin: RedisClient,
+  [a, one]: [Browser, Fetcher],
+  [b, two]: [Browser, Fetcher],
+): Promise<string> {
+  const idB = sessionIdOf(b);
+  const before = await storedRefreshToken(admin, idB);
+  await makeDue(new RedisTokenStore({ client: admin, keyPrefix: 'authflow:' }), idB);
+  const [logout, refresh] = await Promise.all([
+    a.post(one, '/auth/logout'),
+    b.post(two, '/auth/refresh'),
+  ]);
+  assert.equal(logout.status, 200);
+  assert.equal(refresh.status, 200);
+  return before;
+}
+
+/** After a failover: once writes are back (no more 503), `b`'s next refresh on `site` works. */
+export async function expectNextRefresh(b: Browser, site: Fetcher): Promise<void> {
+  let next = 0;
+  await waitFor('the next refresh', async () => {
+    next = (await b.post(site, '/auth/refresh')).status;
+    return next !== 503;
+  });
+  assert.equal(next, 200, 'the next refresh works with the stored token');
 }

@@ -65,6 +65,21 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
+/** A cluster-mode test node on `port`, its files (node config included) in `dir`. */
+function clusterNodeArgs(port: number, dir: string): string[] {
+  return [
+    '--port',
+    String(port),
+    ...REDIS_TEST_ARGS,
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    join(dir, `nodes-${port}.conf`),
+    '--dir',
+    dir,
+  ];
+}
+
 /** Starts a 6-node cluster (`--cluster-replicas 1`) and waits until it is fully up. */
 export async function startCluster(nodeTimeoutMs = 1000): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'authflow-cluster-'));
@@ -75,20 +90,12 @@ export async function startCluster(nodeTimeoutMs = 1000): Promise<TestCluster> {
       const port = await freePortPair(taken);
       nodes.push(
         new RedisProcess(port, [
-          '--port',
-          String(port),
-          ...REDIS_TEST_ARGS,
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          join(dir, `nodes-${port}.conf`),
+          ...clusterNodeArgs(port, dir),
           '--cluster-node-timeout',
           String(nodeTimeoutMs),
           // A replica keeps serving reads while its primary is down (docs/deploy.md).
           '--cluster-allow-reads-when-down',
           'yes',
-          '--dir',
-          dir,
         ]),
       );
     }
@@ -202,18 +209,10 @@ export async function startOneNodeCluster(): Promise<{ node: Node; stop(): Promi
   const dir = mkdtempSync(join(tmpdir(), 'authflow-cluster1-'));
   const port = await freePortPair(new Set());
   const node = new RedisProcess(port, [
-    '--port',
-    String(port),
-    ...REDIS_TEST_ARGS,
-    '--cluster-enabled',
-    'yes',
-    '--cluster-config-file',
-    join(dir, 'nodes.conf'),
+    ...clusterNodeArgs(port, dir),
     // A node that never met another does not know its own address: CLUSTER SLOTS needs it.
     '--cluster-announce-ip',
     '127.0.0.1',
-    '--dir',
-    dir,
   ]);
   const stop = async () => {
     await node.kill();
