@@ -182,6 +182,7 @@ export function createAuthApp(options: AuthAppOptions): AuthApp {
     handle,
     readSession: (request) => ctx.readSession(request),
     hasPermission: checkPermission,
+    report: (error, route) => ctx.report(error, route),
   });
 
   return {

@@ -49,6 +49,8 @@ interface HonoDeps {
   /** The session; synchronous when nothing needs waiting for. Fails with StoreUnavailableError. */
   readSession(request: Request): UserSession | null | Promise<UserSession | null>;
   hasPermission(session: UserSession | null, permission: string): boolean;
+  /** Hands an error to the app's `onError` (the 503s of the middlewares too). */
+  report(error: unknown, route: string): void;
 }
 
 /** What a Hono middleware resolves to: a Response that ends the request, or nothing. */
@@ -64,8 +66,10 @@ export function createHonoMiddleware(deps: HonoDeps) {
 
   /** 503 when the store is down; any other error is the app's and goes on to Hono. */
   function storeDown(c: Context<AuthEnv>, error: unknown): Response {
-    if (error instanceof StoreUnavailableError) return refuse(c, storeUnavailable());
-    throw error;
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    // The matched route's pattern (`/api/users/:id`), never the path with its values.
+    deps.report(error, c.req.routePath);
+    return refuse(c, storeUnavailable());
   }
 
   /**

@@ -119,6 +119,11 @@ export interface AuthAppOptions {
   /**
    * Called with every error behind a 5xx answer or a failed sign-in, for your logs. authflow's
    * errors never contain tokens, codes or cookies. Default: nothing is logged.
+   *
+   * `route` names the auth route (`login`, `callback`, `refresh`, ...) or, for a 503 answered
+   * by `protect()`, `middleware()` or the role checks, the app route's pattern as Hono matched
+   * it (`/api/users/:id`, never the path with its values). A session read that neither a
+   * replica nor the primary answered has an `AggregateError` with both causes as its `cause`.
    */
   onError?: (error: unknown, context: { route: string }) => void;
 }

@@ -388,10 +388,17 @@ export function getWithFallback(
   key: string,
 ): Promise<string | null> {
   if (reader === undefined) return client.get(key);
-  if (reader.primaryDown(key)) return reader.get(key).catch(() => client.get(key));
+  if (reader.primaryDown(key)) {
+    return reader.get(key).catch((replicaError: unknown) =>
+      client.get(key).catch((primaryError: unknown) => {
+        throw bothFailed(replicaError, primaryError);
+      }),
+    );
+  }
   return new Promise((resolve, reject) => {
     let done = false;
     let primaryError: unknown;
+    let replicaError: unknown;
     let replica: 'unasked' | 'pending' | 'missing' | 'failed' = 'unasked';
     const finish = (value: string | null) => {
       if (done) return;
@@ -401,10 +408,10 @@ export function getWithFallback(
     };
     // No replica may mean one was just promoted: then the primary answers again.
     const retryPrimary = () =>
-      client.get(key).then(finish, () => {
+      client.get(key).then(finish, (error: unknown) => {
         if (!done) {
           done = true;
-          reject(primaryError);
+          reject(bothFailed(replicaError, error));
         }
       });
     const askReplica = () => {
@@ -415,8 +422,9 @@ export function getWithFallback(
           if (value !== null || primaryError !== undefined) finish(value);
           else replica = 'missing';
         },
-        () => {
+        (error: unknown) => {
           replica = 'failed';
+          replicaError = error;
           if (primaryError !== undefined) retryPrimary();
         },
       );
@@ -429,4 +437,15 @@ export function getWithFallback(
       else if (replica === 'failed') retryPrimary();
     });
   });
+}
+
+/**
+ * The error of a read that neither a replica nor the primary could answer: both causes, so
+ * that `onError` shows an operator why (the route still answers 503 `store_unavailable`).
+ */
+function bothFailed(replicaError: unknown, primaryError: unknown): AggregateError {
+  return new AggregateError(
+    [replicaError, primaryError],
+    'Neither a replica nor the primary answered the session read',
+  );
 }

@@ -3,7 +3,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Hono } from 'hono';
-import { type AuthEnv, MemorySessionStore, type SessionStore } from '../../src/deploy/index.js';
+import {
+  type AuthAppOptions,
+  type AuthEnv,
+  MemorySessionStore,
+  type SessionStore,
+} from '../../src/deploy/index.js';
 import { Browser, makeApp, useDevProvider } from './support/fixtures.js';
 
 class CountingStore extends MemorySessionStore {
@@ -22,8 +27,9 @@ describe('Hono middleware', () => {
   let closeApp: () => Promise<void> = async () => {};
   after(() => closeApp());
 
-  const build = () => {
+  const build = (onError?: AuthAppOptions['onError']) => {
     const auth = makeApp(dev(), {
+      onError,
       sessionStore: store as SessionStore,
       adminUsers: ['root'],
       rolePermissions: { admin: ['read', 'write'], viewer: ['read'], anonymous: [] },
@@ -34,6 +40,10 @@ describe('Hono middleware', () => {
     app.get('/', (c) => c.json({ user: c.get('session')?.userId ?? null }));
     app.get('/api/me', auth.requireAuth(), (c) => c.json({ user: c.get('session')?.userId }));
     app.get('/admin', auth.requireRole('admin'), (c) => c.text('admin area'));
+    app.get(
+      '/api/users/:id',
+      auth.protect((c, session) => c.json({ user: session.userId })),
+    );
     app.post('/api/write', auth.requireAuth(), auth.requirePermission('read', 'write'), (c) =>
       c.text('written'),
     );
@@ -75,19 +85,42 @@ describe('Hono middleware', () => {
     assert.equal(store.gets, 1, 'middleware + requireAuth + requirePermission read the store once');
   });
 
-  it('answers 503 store_unavailable when the store fails, and recovers', async () => {
-    const { app } = build();
+  it('answers 503 store_unavailable when the store fails, reports why, and recovers', async () => {
+    const reported: { route: string; error: unknown }[] = [];
+    const { app, auth } = build((error, { route }) => reported.push({ route, error }));
+    // protect() alone, without the middleware in front.
+    const bare = new Hono<AuthEnv>();
+    bare.get(
+      '/api/users/:id',
+      auth.protect((c, session) => c.json({ user: session.userId })),
+    );
     const browser = new Browser();
     await browser.signIn(app, 'alice');
     store.down = true;
     try {
-      for (const path of ['/', '/api/me', '/auth/status']) {
-        const response = await browser.call(app, path);
+      for (const [site, path] of [
+        [app, '/'],
+        [app, '/api/me'],
+        [app, '/auth/status'],
+        [app, '/api/users/alice'],
+        [bare, '/api/users/alice'],
+      ] as const) {
+        const response = await browser.call(site, path);
         assert.equal(response.status, 503, path);
         assert.equal(((await response.json()) as { error: string }).error, 'store_unavailable');
       }
     } finally {
       store.down = false;
+    }
+    // Every 503 reaches onError with its cause; app routes by pattern, never by path values.
+    assert.deepEqual(
+      reported.map(({ route }) => route),
+      ['/*', '/*', 'status', '/*', '/api/users/:id'],
+      'the middleware reads the session first on every route of `app`',
+    );
+    for (const { error } of reported) {
+      assert.equal((error as Error & { code?: string }).code, 'store_error');
+      assert.match(String(((error as Error).cause as Error)?.message), /connection refused/);
     }
     assert.deepEqual(await (await browser.call(app, '/api/me')).json(), { user: 'alice' });
   });

@@ -170,7 +170,7 @@ describe('deploy mode on a Redis Cluster', () => {
 
 describe('a Redis Cluster failover under load', () => {
   const cluster = useCluster();
-  const { app, clients } = useClusterApps(cluster);
+  const { app, clients, errors } = useClusterApps(cluster);
 
   it('keeps protected pages answering 200 while a primary is down; writes answer 503 until promotion', async () => {
     const sites = [protectedSite(await app()), protectedSite(await app())];
@@ -201,6 +201,7 @@ describe('a Redis Cluster failover under load', () => {
       promoted: async () => {
         await cluster().waitForPromotion(victim, slot);
       },
+      errors,
     });
   });
 });

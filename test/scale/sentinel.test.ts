@@ -105,7 +105,7 @@ describe('deploy mode on Redis Sentinel', () => {
 
 describe('a Redis Sentinel failover under load', () => {
   const sentinel = useSentinel();
-  const { app } = useSentinelApps(sentinel);
+  const { app, errors } = useSentinelApps(sentinel);
 
   it('keeps protected pages answering 200 while the primary is down; writes answer 503 until promotion', async () => {
     const sites = [protectedSite(await app()), protectedSite(await app())];
@@ -118,6 +118,7 @@ describe('a Redis Sentinel failover under load', () => {
       visitorNet: '10.0.6',
       crash: () => sentinel().primary.kill(),
       promoted: () => waitForPromotion(sentinel()),
+      errors,
     });
     // No offline queue: a write meets the down primary at once.
     assert.ok((summary.writes[503] ?? 0) > 0, 'writes were refused while the primary was down');

@@ -8,6 +8,13 @@ import { type Browser, makeApp, useDevProvider } from '../../deploy/support/fixt
 import { makeDue } from '../../helpers/token-age.js';
 import { waitFor } from './topology.js';
 
+/** An error a worker reported through `onError`, when, and on which route. */
+export interface ReportedError {
+  at: number;
+  route: string;
+  error: unknown;
+}
+
 /** The session id behind a browser's session cookie. */
 export function sessionIdOf(browser: Browser): string {
   const cookie = browser.sessionCookie();
@@ -26,9 +33,12 @@ export function useScaleApps<C extends RedisClient>(open: () => C) {
   const dev = useDevProvider();
   const clients: C[] = [];
   const apps: AuthApp[] = [];
+  // What the workers reported through `onError` (the causes of their 503 answers).
+  const errors: ReportedError[] = [];
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
     for (const client of clients.splice(0)) client.disconnect();
+    errors.length = 0;
   });
   const connect = async (): Promise<C> => {
     const client = open();
@@ -42,11 +52,12 @@ export function useScaleApps<C extends RedisClient>(open: () => C) {
     const auth = makeApp(dev(), {
       redis: await connect(),
       loginRateLimit: { max: 100_000, windowSeconds: 60 },
+      onError: (error, { route }) => errors.push({ at: Date.now(), route, error }),
     });
     apps.push(auth);
     return auth;
   };
-  return { dev, connect, app, clients };
+  return { dev, connect, app, clients, errors };
 }
 
 /** The refresh token stored for session `id`, read through `client`. */

@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import type { AuthApp, AuthEnv } from '../../../src/deploy/index.js';
 import type { Fetcher } from '../../deploy/support/app-browser.js';
 import { BASE_URL, Browser } from '../../deploy/support/fixtures.js';
+import type { ReportedError } from './apps.js';
 import { waitFor } from './topology.js';
 
 /**
@@ -126,6 +127,19 @@ export interface Failover {
   crash(): Promise<void>;
   /** Resolves once a replica has been promoted and answers as the primary. */
   promoted(): Promise<void>;
+  /** What the workers reported through `onError`: printed when a read did not answer 200. */
+  errors: readonly ReportedError[];
+}
+
+/** An error and its causes, one line: what a worker saw behind a 503. */
+function describeError(error: unknown): string {
+  if (error instanceof AggregateError) {
+    return `${error.message} [${error.errors.map(describeError).join(' | ')}]`;
+  }
+  if (!(error instanceof Error)) return String(error);
+  return error.cause === undefined
+    ? `${error.name}: ${error.message}`
+    : `${error.name}: ${error.message} <- ${describeError(error.cause)}`;
 }
 
 /**
@@ -175,6 +189,18 @@ export async function failoverUnderLoad(failover: Failover) {
   // docs/deploy.md). So: never anything but 200 or 503 (a 401 would be a lost session), and
   // 503s at most at one instant, well under 1 % of the reads. The [scale] line shows each run.
   const failed = load.reads.filter((a) => a.status !== 200);
+  if (failed.length > 0) {
+    // The causes the workers reported, from the first failed read on (distinct messages).
+    const from = Math.min(...failed.map((a) => a.at));
+    const causes = new Set(
+      failover.errors
+        .filter((e) => e.at >= from && e.route.includes('api/me'))
+        .map((e) => `${((e.at - killedAt) / 1000).toFixed(3)} s: ${describeError(e.error)}`),
+    );
+    console.log(
+      `[scale] ${failover.label}: causes of the failed reads:\n${[...causes].join('\n')}`,
+    );
+  }
   for (const status of Object.keys(summary.reads)) {
     assert.ok(status === '200' || status === '503', `a protected read answered ${status}`);
   }
