@@ -7,10 +7,11 @@
  * A tool for profiling and comparing changes on a busy machine; `bench/web.ts` gives the
  * throughput numbers.
  *
- *   npx tsx bench/web-micro.ts [--requests 200000] [--rounds 5] [--only memory]
+ *   npx tsx bench/web-micro.ts [--requests 200000] [--rounds 5] [--only memory] [--dist] [--redis]
  *
- * Only the synchronous stores (memory, memory + idleTimeout) and the floors that need no
- * network are measured: a Redis route's cost is the round trip, which `bench/web.ts` measures.
+ * With `--redis`, the Redis store and the Redis floor too, on a redis-server of its own: their
+ * requests wait for the round trip one at a time (no pipelining), and only this process's CPU
+ * is counted, so the difference between the two is the cost of authflow's own code on that path.
  */
 import { spawn } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
@@ -22,6 +23,7 @@ import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { startDevProvider } from '../src/dev/index.js';
 import { CookieJar, signInOverHttp } from '../test/deploy/support/dev-login.js';
+import { startRedisServer } from './redis-server.js';
 import { median } from './stats.js';
 
 const { values } = parseArgs({
@@ -31,10 +33,12 @@ const { values } = parseArgs({
     only: { type: 'string' },
     /** Measure the compiled package (dist/, after `npm run build`) instead of src/ through tsx. */
     dist: { type: 'boolean', default: false },
+    /** Also the Redis store and the Redis floor, on a redis-server of its own. */
+    redis: { type: 'boolean', default: false },
   },
 });
 const from = values.dist ? '../dist' : '../src';
-const { createAuthApp } = (await import(
+const { createAuthApp, createRedisClient } = (await import(
   `${from}/deploy/index.js`
 )) as typeof import('../src/deploy/index.js');
 const { serve } = (await import(`${from}/node/index.js`)) as typeof import('../src/node/index.js');
@@ -69,10 +73,12 @@ const [line] = (await once(
 const dev = JSON.parse(line) as { issuer: string; clientId: string; clientSecret: string };
 const app = new Hono();
 const running = await serve(app);
-const stores = {
+const redisServer = values.redis ? await startRedisServer() : undefined;
+const stores: Record<string, { cookieName: string; idleTimeout?: number; redis?: string }> = {
   memory: { cookieName: 'mem' },
   idle: { cookieName: 'idl', idleTimeout: 1800 },
-} as const;
+  ...(redisServer && { redis: { cookieName: 'rds', redis: redisServer.url } }),
+};
 const auths = Object.fromEntries(
   Object.entries(stores).map(([store, options]) => [
     store,
@@ -97,6 +103,28 @@ app.get('/floor/memory', (c) => {
   const session =
     header === undefined ? undefined : floorSessions.get(header.slice(header.indexOf('=') + 1));
   return session === undefined
+    ? c.json({ error: 'not_authenticated' }, 401)
+    : c.json({ userId: session.userId });
+});
+// The same behind a Promise in an async handler: the floor of `getSession(Request)`.
+app.get('/floor/memory-async', async (c) => {
+  const header = c.req.header('cookie');
+  const session = await Promise.resolve(
+    header === undefined ? undefined : floorSessions.get(header.slice(header.indexOf('=') + 1)),
+  );
+  return session === undefined
+    ? c.json({ error: 'not_authenticated' }, 401)
+    : c.json({ userId: session.userId });
+});
+// Cookie header, one GET of the JSON authflow stored, JSON.parse (as bench/web-server.ts).
+const floorRedis = redisServer && (await createRedisClient(redisServer.url));
+app.get('/floor/redis', async (c) => {
+  const header = c.req.header('cookie');
+  if (header === undefined || floorRedis === undefined) return c.json({}, 401);
+  const id = header.slice(header.indexOf('=') + 1, header.indexOf('.'));
+  const text = await floorRedis.get(`authflow:session:${id}`);
+  const session = text === null ? null : (JSON.parse(text) as { userId: string });
+  return session === null
     ? c.json({ error: 'not_authenticated' }, 401)
     : c.json({ userId: session.userId });
 });
@@ -187,7 +215,10 @@ const listener = getRequestListener((request, env) => app.fetch(request, env));
 const routes: [name: string, path: string, cookie: string | undefined][] = [
   ['bare Hono route', '/bare', undefined],
   ['floor: memory (cookie + Map)', '/floor/memory', memoryCookie],
+  ['floor: memory, async', '/floor/memory-async', memoryCookie],
 ];
+if (redisServer)
+  routes.push(['floor: Redis (cookie + GET + parse)', '/floor/redis', cookies.redis]);
 for (const store of Object.keys(stores)) {
   routes.push([`${store}, getSession(Request)`, `/${store}/get-session`, cookies[store]]);
   routes.push([`${store}, protect()`, `/${store}/protect`, cookies[store]]);
@@ -244,4 +275,6 @@ kept.forEach(([name], i) => {
 });
 await running.close();
 await Promise.all(Object.values(auths).map((auth) => auth.close()));
+floorRedis?.disconnect();
+redisServer?.child.kill('SIGTERM');
 providerProcess.kill('SIGTERM');

@@ -33,13 +33,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startDevProvider } from '../src/dev/index.js';
 import { CookieJar, signInOverHttp } from '../test/deploy/support/dev-login.js';
 import { cpuBusySeconds, loadAverage, processCpuSeconds } from './proc.js';
+import { startRedisServer } from './redis-server.js';
 import { median } from './stats.js';
 import { type ServerConfig, STORES, type StoreName } from './web-config.js';
 
@@ -100,53 +100,11 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
 /** A redis-server pinned to the server's core, without persistence. */
 async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = track(
-    spawn(
-      'taskset',
-      [
-        '-c',
-        SERVER_CPU,
-        process.env.REDIS_SERVER ?? 'redis-server',
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--loglevel',
-        'warning',
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    ),
-  );
-  for (let i = 0; i < 100; i++) {
-    try {
-      const { Redis } = await import('ioredis');
-      const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
-      probe.on('error', () => {});
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      return { url: `redis://127.0.0.1:${port}`, child };
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error('redis-server did not start');
+  const redis = await startRedisServer({ cpu: SERVER_CPU });
+  track(redis.child);
+  return redis;
 }
 
 /** Starts a bench server script in its own process pinned to the server's core. */
