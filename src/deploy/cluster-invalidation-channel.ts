@@ -9,11 +9,20 @@
  * current slot table has a confirmed subscription; a slot table naming a primary without one
  * (a failover, a resharding) takes it down until that primary is subscribed too.
  *
+ * A primary cut off from most of the cluster still answers its subscribers, while the others
+ * may promote its replica and take writes this worker would not hear of (its slot table still
+ * names the old primary). Such a primary says so (`cluster_state:fail`) after
+ * `cluster-node-timeout`, before any promotion: the heartbeat asks every primary's
+ * `CLUSTER INFO` and takes the channel down while one of them reports a failing cluster.
+ *
  * @module
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { InvalidationChannel, InvalidationListener } from './invalidation-channel.js';
 import { HEARTBEAT_MS, NodeInvalidationChannel } from './node-invalidation-channel.js';
+
+/** Hash slots of a Redis Cluster. */
+const SLOTS = 16384;
 
 /** Subscribes to `name` on every primary of `cluster`, following its slot table. */
 export class ClusterInvalidationChannel implements InvalidationChannel {
@@ -22,6 +31,8 @@ export class ClusterInvalidationChannel implements InvalidationChannel {
   readonly #NodeClient: typeof Redis;
   /** Subscriptions by primary (`host:port` as connected to, after `natMap`). */
   readonly #nodes = new Map<string, NodeInvalidationChannel>();
+  /** Primaries whose last `CLUSTER INFO` said `cluster_state:fail`. */
+  readonly #failing = new Set<string>();
   readonly #update = () => this.#check(false);
   #listener: InvalidationListener | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -60,6 +71,7 @@ export class ClusterInvalidationChannel implements InvalidationChannel {
     this.#cluster.off('-node', this.#update);
     for (const node of this.#nodes.values()) node.close();
     this.#nodes.clear();
+    this.#failing.clear();
   }
 
   /**
@@ -70,17 +82,22 @@ export class ClusterInvalidationChannel implements InvalidationChannel {
    */
   #check(heartbeat: boolean): void {
     if (this.#closed) return;
-    const primaries = this.#primaries();
+    const { primaries, complete } = this.#primaries();
     for (const [key, node] of this.#nodes) {
-      if (primaries.has(key)) continue;
+      // A table with holes says nothing about the nodes missing from it.
+      if (primaries.has(key) || !complete) continue;
       node.close();
       this.#nodes.delete(key);
+      this.#failing.delete(key);
     }
     for (const [key, address] of primaries) {
       if (!this.#nodes.has(key)) this.#nodes.set(key, this.#subscribe(address));
     }
-    let all = primaries.size > 0;
-    for (const key of primaries.keys()) if (!this.#nodes.get(key)?.up) all = false;
+    let all = complete;
+    for (const key of primaries.keys()) {
+      if (!this.#nodes.get(key)?.up || this.#failing.has(key)) all = false;
+    }
+    if (heartbeat) this.#askStates();
     if (all && !this.#up) {
       this.#up = true;
       this.#listener?.up();
@@ -96,18 +113,50 @@ export class ClusterInvalidationChannel implements InvalidationChannel {
     this.#listener?.down();
   }
 
-  /** The primaries of the slot table, by `host:port`, with the address to connect to. */
-  #primaries(): Map<string, { host: string; port: number }> {
+  /**
+   * Asks each subscribed primary for its view of the cluster, on the client's own connection to
+   * it; a failed question proves nothing (the subscription's own heartbeat covers the node).
+   */
+  #askStates(): void {
+    for (const node of this.#cluster.nodes('master')) {
+      const key = `${node.options.host}:${node.options.port}`;
+      if (!this.#nodes.get(key)?.up || node.status !== 'ready') continue;
+      (node.cluster('INFO') as Promise<string>).then(
+        (info) => {
+          if (this.#closed) return;
+          const failing = !/^cluster_state:ok\b/m.test(info);
+          if (failing === this.#failing.has(key)) return;
+          if (failing) this.#failing.add(key);
+          else this.#failing.delete(key);
+          this.#check(false);
+        },
+        () => {},
+      );
+    }
+  }
+
+  /**
+   * The primaries of the slot table, by `host:port`, with the address to connect to, and
+   * whether the table names an owner for every slot (an empty table, before the client's first
+   * `CLUSTER SLOTS`, or one with holes, could leave out a primary that takes writes).
+   */
+  #primaries(): { primaries: Map<string, { host: string; port: number }>; complete: boolean } {
     const primaries = new Map<string, { host: string; port: number }>();
     const seen = new Set<string>();
-    for (const owners of this.#cluster.slots) {
-      const owner = owners?.[0];
-      if (owner === undefined || seen.has(owner)) continue;
+    const slots = this.#cluster.slots;
+    let complete = true;
+    for (let slot = 0; slot < SLOTS; slot++) {
+      const owner = slots[slot]?.[0];
+      if (owner === undefined) {
+        complete = false;
+        continue;
+      }
+      if (seen.has(owner)) continue;
       seen.add(owner);
       const address = this.#address(owner);
       primaries.set(`${address.host}:${address.port}`, address);
     }
-    return primaries;
+    return { primaries, complete };
   }
 
   /**

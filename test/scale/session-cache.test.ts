@@ -176,6 +176,49 @@ describe('session cache on a Redis Cluster', () => {
     assert.deepEqual(await subscribersPerPrimary(), [2, 2, 2], 'resubscribed');
   });
 
+  it('stops trusting the cache while a primary reports a failing cluster, though its subscription stays up', async () => {
+    const [one, two] = await workers();
+    const byPrimary = await signInSpread(one, '10.0.7', (found) => found.size === 3);
+    const [[primary, [own] = []] = [], [, [other] = []] = []] = [...byPrimary];
+    assert.ok(primary && own && other);
+    const cookies = { own: cookieOf(own), other: cookieOf(other) };
+    await waitUntilCaching(two, cookies.own);
+    await waitUntilCaching(two, cookies.other);
+    // What a primary cut off from the rest of the cluster sees: it forgets the other primaries
+    // (so it reports cluster_state:fail at once) and still answers its subscribers, while the
+    // others could promote its replica and take writes it never hears of.
+    const others = [...byPrimary.keys()].filter((node) => node !== primary);
+    const ids = await Promise.all(
+      others.map(async (node) => (await node.cli('CLUSTER', 'MYID')).trim()),
+    );
+    try {
+      for (const id of ids) await primary.cli('CLUSTER', 'FORGET', id);
+      // Every read goes to Redis soon (the next heartbeats), for sessions on any primary.
+      await waitFor(
+        'the cache to go out of use',
+        async () => {
+          return (
+            (await redisReads(async () => assert.equal(await status(two, cookies.other), 200))) ===
+            1
+          );
+        },
+        5000,
+      );
+      assert.deepEqual(await subscribersPerPrimary(), [2, 2, 2], 'no subscription dropped');
+    } finally {
+      for (const node of others)
+        await primary.cli('CLUSTER', 'MEET', '127.0.0.1', String(node.port));
+      await waitFor('the cluster to heal', async () => {
+        for (const node of live()) {
+          if (!(await node.cli('CLUSTER', 'INFO')).includes('cluster_state:ok')) return false;
+          if ((await node.cli('CLUSTER', 'NODES')).trim().split('\n').length !== 6) return false;
+        }
+        return true;
+      });
+    }
+    await waitUntilCaching(two, cookies.other);
+  });
+
   // Last: the crashed primary stays down (a replica of its own is gone with it).
   it('follows a failover: after promotion, B refuses a session logged out on A on the promoted primary', async () => {
     const [one, two] = await workers();
