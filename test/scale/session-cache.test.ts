@@ -9,7 +9,7 @@ import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'ioredis';
-import { BOUNDED_CLUSTER_OPTIONS } from '../../src/deploy/index.js';
+import { type AuthApp, BOUNDED_CLUSTER_OPTIONS } from '../../src/deploy/index.js';
 import type { Fetcher } from '../deploy/support/app-browser.js';
 import { BASE_URL, Browser } from '../deploy/support/fixtures.js';
 import { sessionIdOf, useScaleApps } from './support/apps.js';
@@ -47,12 +47,13 @@ describe('session cache on a Redis Cluster', () => {
   }
   const live = () => cluster().nodes.filter((node) => node.alive);
 
-  /** Two workers with the cache on, as protected sites. */
-  async function workers(): Promise<[Fetcher, Fetcher]> {
-    return [
-      protectedSite(await app({ sessionCache: true })),
-      protectedSite(await app({ sessionCache: true })),
-    ];
+  /** Two workers with the cache on, as protected sites, and a way to close both. */
+  async function workers(): Promise<[Fetcher, Fetcher, () => Promise<void>]> {
+    const apps = [await app({ sessionCache: true }), await app({ sessionCache: true })];
+    const close = async () => {
+      await Promise.all(apps.map((auth) => auth.close()));
+    };
+    return [protectedSite(apps[0] as AuthApp), protectedSite(apps[1] as AuthApp), close];
   }
 
   const slotOf = (browser: Browser) => calculateSlot(`authflow:session:${sessionIdOf(browser)}`);
@@ -118,7 +119,7 @@ describe('session cache on a Redis Cluster', () => {
   const cookieOf = (browser: Browser) => browser.sessionCookie() as string;
 
   it('refuses on B, within the bound, a session logged out on A, for sessions on every primary', async () => {
-    const [one, two] = await workers();
+    const [one, two, close] = await workers();
     const byPrimary = await signInSpread(one, '10.0.4', (found) => found.size === 3);
     const browsers = [...byPrimary.values()].map(([first]) => first as Browser);
     for (const browser of browsers) await waitUntilCaching(two, cookieOf(browser));
@@ -136,6 +137,11 @@ describe('session cache on a Redis Cluster', () => {
       await sleep(INVALIDATION_BOUND_MS);
       assert.equal(await status(two, cookie), 401, 'B refuses the ended session');
     }
+    // auth.close() closes every subscription it opened.
+    await close();
+    await waitFor('the subscriptions to close', async () => {
+      return (await subscribersPerPrimary()).every((count) => count === 0);
+    });
   });
 
   it('stops trusting the whole cache at once when one primary’s subscription drops, until it is back', async () => {
