@@ -123,7 +123,8 @@ export class ClusterInvalidationChannel implements InvalidationChannel {
       if (!this.#nodes.get(key)?.up || node.status !== 'ready') continue;
       (node.cluster('INFO') as Promise<string>).then(
         (info) => {
-          if (this.#closed) return;
+          // Closed, or no longer a primary meanwhile: nothing to say about it.
+          if (this.#closed || !this.#nodes.has(key)) return;
           const failing = !/^cluster_state:ok\b/m.test(info);
           if (failing === this.#failing.has(key)) return;
           if (failing) this.#failing.add(key);

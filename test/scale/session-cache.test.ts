@@ -1,9 +1,9 @@
 // The session cache (option sessionCache) on a real Redis Cluster (3 primaries + 3 replicas on
 // 127.0.0.1): two workers, each with its own Cluster client and cache. Each worker subscribes
 // on every primary itself (not through the cluster bus); a logout on one is refused by the
-// other within the bound, for sessions on every primary; a subscription that drops takes the
-// whole cache out of use until it is back; after a failover the cache follows the promoted
-// primary.
+// other within the bound, for sessions on every primary; a subscription that drops, or a
+// primary that reports a failing cluster, takes the whole cache out of use until it is back;
+// after a failover the cache follows the promoted primary.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
