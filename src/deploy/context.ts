@@ -4,16 +4,16 @@
  *
  * @module
  */
-import type { Redis } from 'ioredis';
-import { ConfigurationError } from '../errors.js';
 import { MemoryTokenStore } from '../stores/memory.js';
 import type { TokenStore } from '../stores/types.js';
 import { readCookieOnce, serializeCookie } from './cookies.js';
 import { type SignaturePurpose, ValueSigner } from './crypto.js';
 import { IdleTracker } from './idle.js';
+import { openInvalidationChannel } from './invalidation-channel.js';
 import { MemorySessionStore } from './memory-session-store.js';
 import type { ResolvedOptions } from './options.js';
 import { BOUNDED_REDIS_OPTIONS, createRedisClient, handleRedisErrors } from './redis-client.js';
+import { redisKeys } from './redis-keys.js';
 import { replicaReader } from './redis-replicas.js';
 import { RedisSessionStore } from './redis-session-store.js';
 import { RedisTokenStore } from './redis-token-store.js';
@@ -268,13 +268,12 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
     if (options.sessionCache === undefined) {
       return { sessions: guarded, tokens, index, close: closeClient, readSession: read };
     }
-    if (client.isCluster) {
-      // Its subscriber would need a Cluster-aware reconnect and heartbeat, untested so far.
-      throw new ConfigurationError(
-        'Option `sessionCache` does not support a Redis Cluster client yet: leave it off (every request then reads Redis once).',
-      );
-    }
-    const cache = new SessionCache(client as Redis, keyPrefix, options.sessionCache);
+    // Subscribed on connections of its own: one node, or every primary of a Cluster.
+    const channel = await openInvalidationChannel(
+      client,
+      redisKeys(keyPrefix).sessionInvalidateChannel,
+    );
+    const cache = new SessionCache(channel, options.sessionCache);
     return {
       // Ending or changing a session drops this worker's copy at once; the store publishes
       // the invalidation for the other workers.

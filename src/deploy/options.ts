@@ -109,7 +109,10 @@ export interface AuthAppOptions {
   /**
    * With `redis`: keep the sessions this worker reads in a bounded local cache, invalidated
    * across workers through Redis pub/sub (see `docs/deploy.md`, "Session cache"). A hot session
-   * is then served without a Redis round trip. `true` for the defaults. Default `false`.
+   * is then served without a Redis round trip. The cache subscribes on connections of its own
+   * (one to the node, or one to every primary of a Redis Cluster, opened and closed by
+   * authflow) and is used only while every subscription is confirmed; any doubt empties it and
+   * sends reads to Redis. `true` for the defaults. Default `false`.
    */
   sessionCache?: boolean | SessionCacheOptions;
   /** A custom session store (instead of memory or `redis`). */

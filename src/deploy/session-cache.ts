@@ -3,12 +3,12 @@
  * workers by Redis pub/sub: every write or deletion of a session (through
  * {@link RedisSessionStore}) publishes the session id on an invalidation channel, and every
  * worker drops its copy on the message. While the channel is down the cache is not trusted:
- * it is emptied at once and every read goes to Redis until the subscription is back.
+ * it is emptied at once and every read goes to Redis until the channel is up again (see
+ * `invalidation-channel.ts`: one subscription on one node, one per primary on a Cluster).
  *
  * @module
  */
-import type { Redis } from 'ioredis';
-import { redisKeys } from './redis-keys.js';
+import type { InvalidationChannel } from './invalidation-channel.js';
 import { deepFreeze, type UserSession } from './session.js';
 
 /** Options of the session cache (`sessionCache` of `createAuthApp`). */
@@ -24,8 +24,6 @@ export interface SessionCacheOptions {
   maxAgeSeconds?: number;
 }
 
-/** How often the subscriber connection is checked, and how long a check may take (ms). */
-const HEARTBEAT_MS = 1000;
 /** Estimated bytes of an entry beyond its JSON (Map slot, entry object, frozen object shapes). */
 const ENTRY_OVERHEAD = 256;
 
@@ -48,42 +46,30 @@ export class SessionCache {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   readonly #maxAgeMs: number;
-  readonly #subscriber: Redis;
-  readonly #channel: string;
-  readonly #heartbeat: ReturnType<typeof setInterval>;
+  readonly #channel: InvalidationChannel;
   #bytes = 0;
   #trusted = false;
   #closed = false;
 
   /**
-   * @param client The client sessions are read with; the cache subscribes on a duplicate of it.
-   * @param keyPrefix The store's key prefix (names the channel).
+   * @param channel Where invalidations come from; the cache listens to it, trusts itself only
+   *   while it is up, and closes it on {@link close}.
    */
-  constructor(client: Redis, keyPrefix: string, options: SessionCacheOptions = {}) {
+  constructor(channel: InvalidationChannel, options: SessionCacheOptions = {}) {
     this.#maxEntries = options.maxEntries ?? 10_000;
     this.#maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
     this.#maxAgeMs = (options.maxAgeSeconds ?? 60) * 1000;
-    this.#channel = redisKeys(keyPrefix).sessionInvalidateChannel;
-    // Resubscribed by hand on every connection, so that the cache is trusted again only once
-    // the subscription is confirmed (and after it was emptied).
-    this.#subscriber = client.duplicate({ autoResubscribe: false, lazyConnect: true });
-    const sub = this.#subscriber;
-    sub.on('error', () => {
-      // Connection errors also close the connection: 'close' below stops trusting the cache.
+    this.#channel = channel;
+    channel.listen({
+      message: (sessionId) => this.invalidate(sessionId),
+      down: () => this.#distrust(),
+      // Whatever was published while the channel was down is unknown: start empty.
+      up: () => {
+        if (this.#closed) return;
+        this.#distrust();
+        this.#trusted = true;
+      },
     });
-    sub.on('close', () => this.#distrust());
-    sub.on('reconnecting', () => this.#distrust());
-    sub.on('ready', () => this.#subscribe());
-    sub.on('message', (channel: string, sessionId: string) => {
-      if (channel === this.#channel) this.invalidate(sessionId);
-    });
-    sub.connect().catch(() => {
-      // Redis down at start: ioredis keeps retrying; the cache stays untrusted meanwhile.
-    });
-    // A cut that closes nothing (a silent network partition) is found by a ping that does not
-    // come back in time: the connection is then dropped and remade.
-    this.#heartbeat = setInterval(() => this.#checkChannel(), HEARTBEAT_MS);
-    this.#heartbeat.unref?.();
   }
 
   /** Whether sessions are served from memory now (the invalidation channel is up). */
@@ -137,12 +123,11 @@ export class SessionCache {
     if (entry !== undefined) this.#remove(sessionId, entry);
   }
 
-  /** Stops the heartbeat and closes the subscriber connection. */
+  /** Empties the cache and closes the invalidation channel. */
   close(): void {
     this.#closed = true;
-    clearInterval(this.#heartbeat);
     this.#distrust();
-    this.#subscriber.disconnect();
+    this.#channel.close();
   }
 
   #store(session: UserSession): void {
@@ -171,45 +156,5 @@ export class SessionCache {
     this.#entries.clear();
     this.#reading.clear();
     this.#bytes = 0;
-  }
-
-  #subscribe(): void {
-    this.#subscriber.subscribe(this.#channel).then(
-      () => {
-        if (this.#closed || this.#subscriber.status !== 'ready') return;
-        // Whatever was published while the channel was down is unknown: start empty.
-        this.#distrust();
-        this.#trusted = true;
-      },
-      () => {
-        // Not subscribed: stay untrusted; drop the connection so that ioredis makes a new one.
-        this.#distrust();
-        if (!this.#closed) this.#subscriber.disconnect(true);
-      },
-    );
-  }
-
-  #checkChannel(): void {
-    if (!this.#trusted) return;
-    let answered = false;
-    const timer = setTimeout(() => {
-      if (answered || this.#closed) return;
-      this.#distrust();
-      this.#subscriber.disconnect(true);
-    }, HEARTBEAT_MS);
-    timer.unref?.();
-    this.#subscriber.ping().then(
-      () => {
-        answered = true;
-        clearTimeout(timer);
-      },
-      () => {
-        answered = true;
-        clearTimeout(timer);
-        if (this.#closed) return;
-        this.#distrust();
-        this.#subscriber.disconnect(true);
-      },
-    );
   }
 }

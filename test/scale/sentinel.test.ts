@@ -1,8 +1,10 @@
 // Deploy mode on a real Sentinel set-up (a primary, a replica, 3 sentinels on 127.0.0.1): a
 // Sentinel-configured client accepted as it is, session ends and rotated token sets that
-// survive the primary's crash, and a failover under load.
+// survive the primary's crash, a failover under load, and the session cache following the
+// promoted primary.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { BOUNDED_REDIS_OPTIONS } from '../../src/deploy/index.js';
 import type { Fetcher } from '../deploy/support/app-browser.js';
@@ -15,7 +17,10 @@ import {
   useScaleApps,
 } from './support/apps.js';
 import { failoverUnderLoad, protectedSite } from './support/load.js';
-import { type TestSentinel, useSentinel, waitFor } from './support/topology.js';
+import { type Node, type TestSentinel, useSentinel, waitFor } from './support/topology.js';
+
+/** The bound of issue 14 / 9: a logout on one worker is refused by the others within it. */
+const INVALIDATION_BOUND_MS = 50;
 
 function useSentinelApps(sentinel: () => TestSentinel) {
   return useScaleApps(
@@ -122,5 +127,53 @@ describe('a Redis Sentinel failover under load', () => {
     });
     // No offline queue: a write meets the down primary at once.
     assert.ok((summary.writes[503] ?? 0) > 0, 'writes were refused while the primary was down');
+  });
+});
+
+describe('the session cache on Redis Sentinel', () => {
+  const sentinel = useSentinel();
+  const { app } = useSentinelApps(sentinel);
+
+  /** Calls of GET that `node` has served so far. */
+  async function getsServed(node: Node): Promise<number> {
+    const stats = await node.cli('INFO', 'commandstats');
+    return Number(/^cmdstat_get:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
+  }
+
+  /** `/api/me`'s status on `site` for the session cookie `cookie`. */
+  async function status(site: Fetcher, cookie: string): Promise<number> {
+    const request = new Request(`${BASE_URL}/api/me`, {
+      headers: { cookie: `authflow_session=${cookie}` },
+    });
+    return (await site.fetch(request)).status;
+  }
+
+  /** Waits until `site` serves the session from its cache: a read that `primary` never sees. */
+  async function servedFromCache(site: Fetcher, cookie: string, primary: Node) {
+    await waitFor('the session to be served from the cache', async () => {
+      if ((await status(site, cookie)) !== 200) return false;
+      const before = await getsServed(primary);
+      if ((await status(site, cookie)) !== 200) return false;
+      return (await getsServed(primary)) === before;
+    });
+  }
+
+  it('follows the promoted primary: after a failover a logout on one worker is refused by the other', async () => {
+    const one = protectedSite(await app({ sessionCache: true }));
+    const two = protectedSite(await app({ sessionCache: true }));
+    const browser = new Browser(BASE_URL, '10.0.7.1');
+    await browser.signIn(one, 'dave');
+    const cookie = browser.sessionCookie() as string;
+    await servedFromCache(two, cookie, sentinel().primary);
+
+    await sentinel().primary.kill();
+    await waitForPromotion(sentinel());
+    // Trusted again only once subscribed on the promoted primary.
+    await servedFromCache(two, cookie, sentinel().replica);
+    await waitFor('the logout to go through on the promoted primary', async () => {
+      return (await browser.post(one, '/auth/logout')).status === 200;
+    });
+    await sleep(INVALIDATION_BOUND_MS);
+    assert.equal(await status(two, cookie), 401, 'the other worker refuses the ended session');
   });
 });

@@ -2,7 +2,12 @@
 // the dev provider behind them, and everything closed after the tests.
 import assert from 'node:assert/strict';
 import { afterEach } from 'node:test';
-import { type AuthApp, type RedisClient, RedisTokenStore } from '../../../src/deploy/index.js';
+import {
+  type AuthApp,
+  type AuthAppOptions,
+  type RedisClient,
+  RedisTokenStore,
+} from '../../../src/deploy/index.js';
 import type { Fetcher } from '../../deploy/support/app-browser.js';
 import { type Browser, makeApp, useDevProvider } from '../../deploy/support/fixtures.js';
 import { makeDue } from '../../helpers/token-age.js';
@@ -24,7 +29,7 @@ export function sessionIdOf(browser: Browser): string {
 
 /**
  * node:test fixture for the enclosing describe: `connect()` opens a client with `open` and
- * waits until it is ready; `app()` creates an auth app (a worker) on a client of its own. The
+ * waits until it is ready; `app(options)` creates an auth app (a worker) on a client of its own. The
  * apps and clients of a test are closed after it: while the topology still runs (node:test
  * runs `after` hooks in the order they were registered, so the topology's fixture, set up
  * first, would stop it before clients closed in an `after` of this one).
@@ -47,12 +52,13 @@ export function useScaleApps<C extends RedisClient>(open: () => C) {
     await new Promise((resolve) => client.once('ready', resolve));
     return client;
   };
-  const app = async (): Promise<AuthApp> => {
+  const app = async (options: Partial<AuthAppOptions> = {}): Promise<AuthApp> => {
     // The option's type takes a Cluster or a Sentinel-configured client as it is.
     const auth = makeApp(dev(), {
       redis: await connect(),
       loginRateLimit: { max: 100_000, windowSeconds: 60 },
       onError: (error, { route }) => errors.push({ at: Date.now(), route, error }),
+      ...options,
     });
     apps.push(auth);
     return auth;
