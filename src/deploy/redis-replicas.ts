@@ -374,6 +374,9 @@ function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): Repli
 /** A session read that the primary has not answered after this long also goes to a replica. */
 const HEDGE_AFTER_MS = 250;
 
+/** How long a session read that neither a replica nor the primary answered waits to try again. */
+const RETRY_READ_AFTER_MS = 100;
+
 /**
  * `GET key` on the primary; on a replica instead while the primary is known to be down, and
  * also on a replica when the primary fails or has not answered within 250 ms (commands in
@@ -381,6 +384,10 @@ const HEDGE_AFTER_MS = 250;
  * wins; a replica's "no such key" counts only once the primary has failed, since a replica may
  * miss a session created an instant ago. A replica never shows a session whose end was
  * acknowledged (see {@link ReplicaAck}).
+ *
+ * When neither answers, the read is tried once more 100 ms later: around a promotion the
+ * client remakes its connections and re-reads its slot table, and for an instant neither the
+ * old route nor the new one may be usable. A second failure is final (503).
  */
 export function getWithFallback(
   client: RedisClient,
@@ -388,6 +395,19 @@ export function getWithFallback(
   key: string,
 ): Promise<string | null> {
   if (reader === undefined) return client.get(key);
+  return readFromEither(client, reader, key).catch(() =>
+    new Promise((resolve) => setTimeout(resolve, RETRY_READ_AFTER_MS)).then(() =>
+      readFromEither(client, reader, key),
+    ),
+  );
+}
+
+/** One attempt of {@link getWithFallback}. */
+function readFromEither(
+  client: RedisClient,
+  reader: ReplicaReader,
+  key: string,
+): Promise<string | null> {
   if (reader.primaryDown(key)) {
     return reader.get(key).catch((replicaError: unknown) =>
       client.get(key).catch((primaryError: unknown) => {

@@ -118,7 +118,8 @@ export class RedisProcess {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 now (nothing listens there until someone binds it). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

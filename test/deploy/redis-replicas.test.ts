@@ -1,0 +1,60 @@
+// The session read of deploy mode on a Cluster or Sentinel (getWithFallback): a read that
+// neither the replica nor the primary could answer is tried once more, 100 ms later, as the
+// connections around a promotion are remade for an instant. Real redis-server, real ioredis
+// clients; the replica reader is a plain connection behind the ReplicaReader interface.
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { getWithFallback, type ReplicaReader } from '../../src/deploy/redis-replicas.js';
+import { freePort, useRedis } from '../helpers/redis.js';
+
+describe('getWithFallback', () => {
+  const redis = useRedis();
+  const opened: Redis[] = [];
+  afterEach(() => {
+    for (const connection of opened.splice(0)) connection.disconnect();
+  });
+
+  /**
+   * A client that is not connected yet and fails every command at once (no offline queue);
+   * its first command starts its connection, as a connection being remade after a failover.
+   */
+  function connecting(url = redis().url): Redis {
+    const client = new Redis(url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => {});
+    opened.push(client);
+    return client;
+  }
+
+  /** The replica reader of a primary that is down, reading on `replica`. */
+  function readerOn(replica: Redis): ReplicaReader {
+    return { primaryDown: () => true, get: (key) => replica.get(key), close: () => {} };
+  }
+
+  it('answers when a connection is back within the retry', async () => {
+    const admin = new Redis(redis().url);
+    opened.push(admin);
+    await admin.set('session:a', '{"ok":true}');
+    // Both refuse the first attempt; their connections are up for the second.
+    const read = getWithFallback(connecting(), readerOn(connecting()), 'session:a');
+    assert.equal(await read, '{"ok":true}');
+  });
+
+  it('fails when neither answers the second attempt either', async () => {
+    // Nothing listens there: every attempt fails.
+    const dead = `redis://127.0.0.1:${await freePort()}`;
+    const started = Date.now();
+    const read = getWithFallback(connecting(dead), readerOn(connecting(dead)), 'session:a');
+    await assert.rejects(read, (error) => {
+      assert.ok(error instanceof AggregateError, 'both causes');
+      assert.equal(error.errors.length, 2);
+      return true;
+    });
+    assert.ok(Date.now() - started >= 100, 'the second attempt came 100 ms later, not at once');
+  });
+});
