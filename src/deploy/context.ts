@@ -12,6 +12,7 @@ import { IdleTracker } from './idle.js';
 import { openInvalidationChannel } from './invalidation-channel.js';
 import { MemorySessionStore } from './memory-session-store.js';
 import type { ResolvedOptions } from './options.js';
+import { redactCommandArgs } from './redact-command-args.js';
 import { BOUNDED_REDIS_OPTIONS, createRedisClient, handleRedisErrors } from './redis-client.js';
 import { redisKeys } from './redis-keys.js';
 import { replicaReader } from './redis-replicas.js';
@@ -208,7 +209,8 @@ export class AuthContext {
   /** Reports an error to the app's `onError`, never letting the hook itself break a request. */
   report(error: unknown, route: string): void {
     try {
-      this.options.onError?.(error, { route });
+      // Redis errors carry the failed command's arguments: session ids, verifiers, tokens.
+      this.options.onError?.(redactCommandArgs(error), { route });
     } catch {
       // The app's logger failing must not turn into a 500.
     }

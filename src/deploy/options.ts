@@ -124,9 +124,11 @@ export interface AuthAppOptions {
    * errors never contain tokens, codes or cookies. Default: nothing is logged.
    *
    * `route` names the auth route (`login`, `callback`, `refresh`, ...) or, for a 503 answered
-   * by `protect()`, `middleware()` or the role checks, the app route's pattern as Hono matched
-   * it (`/api/users/:id`, never the path with its values). A session read that neither a
-   * replica nor the primary answered has an `AggregateError` with both causes as its `cause`.
+   * by `protect()`, `middleware()` or the role checks, the pattern of the handler Hono was
+   * running (`/api/users/:id`; `/*` for a `middleware()` mounted on every path), never the path
+   * with its values. A session read that neither a replica nor the primary answered has an
+   * `AggregateError` with both causes as its `cause`. Redis errors keep the failed command's
+   * name but not its arguments (keys and values such as token sets).
    */
   onError?: (error: unknown, context: { route: string }) => void;
 }

@@ -376,6 +376,25 @@ const HEDGE_AFTER_MS = 250;
 
 /** How long a session read that neither a replica nor the primary answered waits to try again. */
 const RETRY_READ_AFTER_MS = 100;
+/** Only a first attempt that failed this quickly is tried again (a connection being remade). */
+const RETRY_IF_FAILED_WITHIN_MS = 300;
+
+/** Sessions that a replica answered: served, never cached (see {@link markReadFromReplica}). */
+const readFromReplicas = new WeakSet<object>();
+
+/**
+ * Marks `session` as read from a replica. A session cache must not keep it: with more
+ * replicas than `replicaAck` waits for, one may still lag behind an acknowledged logout, and
+ * a cached copy would outlive the logout by the cache's whole `maxAgeSeconds`.
+ */
+export function markReadFromReplica(session: object): void {
+  readFromReplicas.add(session);
+}
+
+/** Whether `session` was read from a replica (see {@link markReadFromReplica}). */
+export function wasReadFromReplica(session: object): boolean {
+  return readFromReplicas.has(session);
+}
 
 /**
  * `GET key` on the primary; on a replica instead while the primary is known to be down, and
@@ -385,21 +404,27 @@ const RETRY_READ_AFTER_MS = 100;
  * miss a session created an instant ago. A replica never shows a session whose end was
  * acknowledged (see {@link ReplicaAck}).
  *
- * When neither answers, the read is tried once more 100 ms later: around a promotion the
- * client remakes its connections and re-reads its slot table, and for an instant neither the
- * old route nor the new one may be usable. A second failure is final (503).
+ * When neither answers at once (within 300 ms), the read is tried once more 100 ms later:
+ * around a promotion the client remakes its connections and re-reads its slot table, and for
+ * an instant neither the old route nor the new one may be usable. A second failure, or a
+ * first one that took longer (Redis hanging: a retry would only double the wait), is final.
+ *
+ * `onReplica` is called when the value comes from a replica.
  */
 export function getWithFallback(
   client: RedisClient,
   reader: ReplicaReader | undefined,
   key: string,
+  onReplica?: () => void,
 ): Promise<string | null> {
   if (reader === undefined) return client.get(key);
-  return readFromEither(client, reader, key).catch(() =>
-    new Promise((resolve) => setTimeout(resolve, RETRY_READ_AFTER_MS)).then(() =>
-      readFromEither(client, reader, key),
-    ),
-  );
+  const started = Date.now();
+  return readFromEither(client, reader, key, onReplica).catch((error: unknown) => {
+    if (Date.now() - started > RETRY_IF_FAILED_WITHIN_MS) throw error;
+    return new Promise((resolve) => setTimeout(resolve, RETRY_READ_AFTER_MS)).then(() =>
+      readFromEither(client, reader, key, onReplica),
+    );
+  });
 }
 
 /** One attempt of {@link getWithFallback}. */
@@ -407,12 +432,18 @@ function readFromEither(
   client: RedisClient,
   reader: ReplicaReader,
   key: string,
+  onReplica: (() => void) | undefined,
 ): Promise<string | null> {
   if (reader.primaryDown(key)) {
-    return reader.get(key).catch((replicaError: unknown) =>
-      client.get(key).catch((primaryError: unknown) => {
-        throw bothFailed(replicaError, primaryError);
-      }),
+    return reader.get(key).then(
+      (value) => {
+        onReplica?.();
+        return value;
+      },
+      (replicaError: unknown) =>
+        client.get(key).catch((primaryError: unknown) => {
+          throw bothFailed(replicaError, primaryError);
+        }),
     );
   }
   return new Promise((resolve, reject) => {
@@ -439,8 +470,11 @@ function readFromEither(
       replica = 'pending';
       reader.get(key).then(
         (value) => {
-          if (value !== null || primaryError !== undefined) finish(value);
-          else replica = 'missing';
+          if (done) return;
+          if (value !== null || primaryError !== undefined) {
+            onReplica?.();
+            finish(value);
+          } else replica = 'missing';
         },
         (error: unknown) => {
           replica = 'failed';

@@ -12,6 +12,7 @@ import { randomId } from './crypto.js';
 import { type RedisKeys, redisKeys } from './redis-keys.js';
 import {
   getWithFallback,
+  markReadFromReplica,
   type RedisClient,
   ReplicaAck,
   type ReplicaAckOptions,
@@ -87,14 +88,26 @@ export class RedisSessionStore implements SessionStore {
    * no live session.
    */
   read(sessionId: string): Promise<UserSession | null> {
-    return getWithFallback(this.#redis, this.#replicas, this.#keys.session(sessionId)).then(
+    // Only with replicas to read from (Cluster, Sentinel): no closure on a single node's path.
+    let fromReplica = false;
+    const replicaAnswered =
+      this.#replicas &&
+      (() => {
+        fromReplica = true;
+      });
+    const key = this.#keys.session(sessionId);
+    return getWithFallback(this.#redis, this.#replicas, key, replicaAnswered).then(
       (text) => {
         const session = text === null ? undefined : parseUserSession(parseJson(text));
-        return session !== undefined &&
-          session.sessionId === sessionId &&
-          session.expiresAt > nowSeconds()
-          ? session
-          : null;
+        if (
+          session === undefined ||
+          session.sessionId !== sessionId ||
+          session.expiresAt <= nowSeconds()
+        ) {
+          return null;
+        }
+        if (fromReplica) markReadFromReplica(session);
+        return session;
       },
       (cause: unknown) => {
         throw new StoreUnavailableError({ cause });

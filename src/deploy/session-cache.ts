@@ -8,7 +8,9 @@
  *
  * @module
  */
+
 import type { InvalidationChannel } from './invalidation-channel.js';
+import { wasReadFromReplica } from './redis-replicas.js';
 import { deepFreeze, type UserSession } from './session.js';
 
 /** Options of the session cache (`sessionCache` of `createAuthApp`). */
@@ -106,7 +108,8 @@ export class SessionCache {
       (session) => {
         if (this.#reading.get(sessionId) !== token) return session;
         this.#reading.delete(sessionId);
-        if (session !== null) this.#store(session);
+        // A replica's answer is served but not kept: it may lag behind a logout.
+        if (session !== null && !wasReadFromReplica(session)) this.#store(session);
         return session;
       },
       (error: unknown) => {

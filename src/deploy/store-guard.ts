@@ -6,6 +6,7 @@
  */
 import { AuthenticationError, ErrorCodes } from '../errors.js';
 import type { TokenStore } from '../stores/types.js';
+import { redactCommandArgs } from './redact-command-args.js';
 import type { SessionStore } from './session-store.js';
 
 /** The session or token store could not be reached in time. Routes answer 503 `store_unavailable`. */
@@ -15,7 +16,8 @@ export class StoreUnavailableError extends AuthenticationError {
       'The session store is unavailable (is Redis up?). Requests succeed again once it is back.',
       {
         code: ErrorCodes.STORE_ERROR,
-        ...options,
+        // The failed command's arguments (keys, token sets) never travel with the error.
+        cause: redactCommandArgs(options.cause),
       },
     );
   }

@@ -31,9 +31,18 @@ describe('getWithFallback', () => {
     return client;
   }
 
-  /** The replica reader of a primary that is down, reading on `replica`. */
-  function readerOn(replica: Redis): ReplicaReader {
-    return { primaryDown: () => true, get: (key) => replica.get(key), close: () => {} };
+  /** The replica reader of a primary that is down, reading on `replica`; counts its reads. */
+  function readerOn(replica: Redis): ReplicaReader & { reads: number } {
+    const reader = {
+      reads: 0,
+      primaryDown: () => true,
+      get: (key: string) => {
+        reader.reads++;
+        return replica.get(key);
+      },
+      close: () => {},
+    };
+    return reader;
   }
 
   it('answers when a connection is back within the retry', async () => {
@@ -56,5 +65,25 @@ describe('getWithFallback', () => {
       return true;
     });
     assert.ok(Date.now() - started >= 100, 'the second attempt came 100 ms later, not at once');
+  });
+
+  it('does not retry a read that failed slowly (Redis hanging: a retry would double the wait)', async () => {
+    const hanging = () => {
+      const client = new Redis(redis().url, { commandTimeout: 400, maxRetriesPerRequest: 0 });
+      client.on('error', () => {});
+      opened.push(client);
+      return client;
+    };
+    const primary = hanging();
+    const reader = readerOn(hanging());
+    await Promise.all([primary.ping(), reader.get('warm-up')]);
+    reader.reads = 0;
+    redis().pause();
+    try {
+      await assert.rejects(getWithFallback(primary, reader, 'session:a'), AggregateError);
+    } finally {
+      redis().resume();
+    }
+    assert.equal(reader.reads, 1, 'one attempt only');
   });
 });

@@ -2,6 +2,7 @@
 // protected request, Redis killed and restarted mid-test.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { type AuthApp, type AuthEnv, RedisTokenStore } from '../../src/deploy/index.js';
@@ -193,5 +194,29 @@ describe('deploy mode over Redis (real redis-server)', () => {
     assert.equal(response.status, 503);
     assert.ok(Date.now() - started < 1000, `answered in ${Date.now() - started} ms`);
     assert.deepEqual(unhandled, []);
+  });
+
+  it('never hands the failed command’s arguments (a PKCE verifier, a token set) to onError', async () => {
+    const reported: unknown[] = [];
+    const one = app({ onError: (error) => reported.push(error) });
+    await admin.connect().catch(() => {});
+    // Every write is refused (OOM), and its ReplyError carries the command and its arguments.
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    await admin.config('SET', 'maxmemory', '1');
+    try {
+      const response = await new Browser().call(one, '/auth/login');
+      assert.equal(response.status, 503);
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+    }
+    assert.equal(reported.length, 1);
+    const text = inspect(reported[0], { depth: 20 });
+    assert.match(text, /OOM/, 'the cause is still there');
+    assert.match(
+      text,
+      /command: \{ name: 'eval' \}|command: \{ name: 'set' \}/,
+      'the command’s name too',
+    );
+    assert.doesNotMatch(text, /codeVerifier|bindingHash|args/, 'but not its arguments');
   });
 });

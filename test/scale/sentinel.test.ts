@@ -158,6 +158,25 @@ describe('the session cache on Redis Sentinel', () => {
     });
   }
 
+  it('serves a session that a replica answered, but never caches it', async () => {
+    const site = protectedSite(await app({ sessionCache: true }));
+    const browser = new Browser(BASE_URL, '10.0.7.2');
+    await browser.signIn(site, 'erin');
+    const cookie = browser.sessionCookie() as string;
+    const primary = sentinel().primary;
+    const replica = sentinel().replica;
+    const replicaGets = await getsServed(replica);
+    // The primary holds every command for 600 ms (less than the subscriber's heartbeat allows,
+    // so the cache stays in use): the read goes to the replica after 250 ms.
+    await primary.cli('CLIENT', 'PAUSE', '600', 'ALL');
+    assert.equal(await status(site, cookie), 200, 'served from the replica');
+    assert.ok((await getsServed(replica)) > replicaGets, 'the replica answered');
+    // The session ends behind the worker's back (no message): a cached copy would still answer.
+    await waitFor('the pause to end', async () => (await primary.cli('PING')).includes('PONG'));
+    await primary.cli('DEL', `authflow:session:${sessionIdOf(browser)}`);
+    assert.equal(await status(site, cookie), 401, 'the replica’s answer was not cached');
+  });
+
   it('follows the promoted primary: after a failover a logout on one worker is refused by the other', async () => {
     const one = protectedSite(await app({ sessionCache: true }));
     const two = protectedSite(await app({ sessionCache: true }));
