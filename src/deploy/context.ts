@@ -207,11 +207,16 @@ export class AuthContext {
 
   /** Reports an error to the app's `onError`, never letting the hook itself break a request. */
   report(error: unknown, route: string): void {
-    try {
-      this.options.onError?.(error, { route });
-    } catch {
-      // The app's logger failing must not turn into a 500.
-    }
+    reportTo(this.options.onError, error, route);
+  }
+}
+
+/** Hands `error` to `onError`, never letting the hook itself break the caller. */
+function reportTo(onError: ResolvedOptions['onError'], error: unknown, route: string): void {
+  try {
+    onError?.(error, { route });
+  } catch {
+    // The app's logger failing must not turn into a 500 (or kill a background task).
   }
 }
 
@@ -272,6 +277,7 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
     const channel = await openInvalidationChannel(
       client,
       redisKeys(keyPrefix).sessionInvalidateChannel,
+      (error) => reportTo(options.onError, error, 'session-cache'),
     );
     const cache = new SessionCache(channel, options.sessionCache);
     return {

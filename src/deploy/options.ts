@@ -127,6 +127,9 @@ export interface AuthAppOptions {
    * by `protect()`, `middleware()` or the role checks, the app route's pattern as Hono matched
    * it (`/api/users/:id`, never the path with its values). A session read that neither a
    * replica nor the primary answered has an `AggregateError` with both causes as its `cause`.
+   * With `sessionCache`, a subscription Redis refuses is reported once per run of failures
+   * (route `session-cache`, a `StoreError` naming the channel and the node; the cache is not
+   * used meanwhile).
    */
   onError?: (error: unknown, context: { route: string }) => void;
 }
