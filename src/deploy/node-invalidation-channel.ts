@@ -130,9 +130,10 @@ export class NodeInvalidationChannel implements InvalidationChannel {
         this.#listener?.up();
       },
       // Not subscribed (e.g. an ACL without the channel): stay down, try again on a new
-      // connection, later each time.
+      // connection, later each time. A connection that closed meanwhile is not a refusal:
+      // ioredis makes it again (its 'close' took the channel down).
       (cause: unknown) => {
-        if (this.#closed) return;
+        if (this.#closed || this.#subscriber.status !== 'ready') return;
         this.#failures++;
         if (this.#failures === 1) this.#report?.(this.#refused(cause));
         this.#reconnect(retryDelay(this.#failures));
