@@ -15,11 +15,15 @@
  * `cluster-node-timeout`, before any promotion: the heartbeat asks every primary's
  * `CLUSTER INFO` and takes the channel down while one of them reports a failing cluster.
  *
+ * While down, the heartbeat also has the client re-read its slot table (each time on a new
+ * connection, in ioredis): after 0 s, 1 s, 2 s, 4 s ... at most 30 s, so that a channel that
+ * stays down (slots without an owner, a refused subscription) costs no connection a second.
+ *
  * @module
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { InvalidationChannel, InvalidationListener } from './invalidation-channel.js';
-import { HEARTBEAT_MS, NodeInvalidationChannel } from './node-invalidation-channel.js';
+import { HEARTBEAT_MS, NodeInvalidationChannel, retryDelay } from './node-invalidation-channel.js';
 
 /** Hash slots of a Redis Cluster. */
 const SLOTS = 16384;
@@ -29,6 +33,7 @@ export class ClusterInvalidationChannel implements InvalidationChannel {
   readonly #cluster: Cluster;
   readonly #name: string;
   readonly #NodeClient: typeof Redis;
+  readonly #report: ((error: Error) => void) | undefined;
   /** Subscriptions by primary (`host:port` as connected to, after `natMap`). */
   readonly #nodes = new Map<string, NodeInvalidationChannel>();
   /** Primaries whose last `CLUSTER INFO` said `cluster_state:fail`. */
@@ -36,14 +41,27 @@ export class ClusterInvalidationChannel implements InvalidationChannel {
   readonly #update = () => this.#check(false);
   #listener: InvalidationListener | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** Slot-table refreshes asked for since the channel was last up. */
+  #refreshes = 0;
+  /** Heartbeats to let pass before the next refresh. */
+  #refreshIn = 0;
   #up = false;
   #closed = false;
 
-  /** @param NodeClient ioredis' `Redis` (imported lazily by the caller). */
-  constructor(cluster: Cluster, name: string, NodeClient: typeof Redis) {
+  /**
+   * @param NodeClient ioredis' `Redis` (imported lazily by the caller).
+   * @param report Told of the first failure of each run of refused subscriptions, per primary.
+   */
+  constructor(
+    cluster: Cluster,
+    name: string,
+    NodeClient: typeof Redis,
+    report?: (error: Error) => void,
+  ) {
     this.#cluster = cluster;
     this.#name = name;
     this.#NodeClient = NodeClient;
+    this.#report = report;
   }
 
   get up(): boolean {
@@ -77,8 +95,8 @@ export class ClusterInvalidationChannel implements InvalidationChannel {
   /**
    * Subscribes to the primaries that have no subscription, closes those of nodes that are no
    * longer primaries, and sets the channel up or down. On the heartbeat, while down, it also
-   * has the client re-read its slot table, so that a promoted replica is found without waiting
-   * for the next MOVED or `slotsRefreshInterval`.
+   * has the client re-read its slot table (backing off), so that a promoted replica is found
+   * without waiting for the next MOVED or `slotsRefreshInterval`.
    */
   #check(heartbeat: boolean): void {
     if (this.#closed) return;
@@ -98,13 +116,32 @@ export class ClusterInvalidationChannel implements InvalidationChannel {
       if (!this.#nodes.get(key)?.up || this.#failing.has(key)) all = false;
     }
     if (heartbeat) this.#askStates();
-    if (all && !this.#up) {
-      this.#up = true;
-      this.#listener?.up();
-    } else if (!all) {
+    if (all) {
+      this.#refreshes = 0;
+      this.#refreshIn = 0;
+      if (!this.#up) {
+        this.#up = true;
+        this.#listener?.up();
+      }
+    } else {
       this.#down();
-      if (heartbeat && this.#cluster.status === 'ready') this.#cluster.refreshSlotsCache();
+      if (heartbeat) this.#refreshLater();
     }
+  }
+
+  /**
+   * Has the client re-read its slot table on the first heartbeat of a down spell, then after
+   * 1 s, 2 s, 4 s ... at most 30 s (counted in heartbeats, so never more than one a second).
+   */
+  #refreshLater(): void {
+    if (this.#refreshIn > 0) {
+      this.#refreshIn--;
+      return;
+    }
+    if (this.#cluster.status !== 'ready') return;
+    this.#refreshes++;
+    this.#refreshIn = Math.round(retryDelay(this.#refreshes) / HEARTBEAT_MS) - 1;
+    this.#cluster.refreshSlotsCache();
   }
 
   #down(): void {
@@ -185,10 +222,11 @@ export class ClusterInvalidationChannel implements InvalidationChannel {
       enableOfflineQueue: false,
       connectTimeout: options.connectTimeout ?? 2000,
       // A node that is gone for good is retried at most every second, until the slot table
-      // drops it (then this connection is closed); never faster than every 100 ms.
+      // drops it (then this connection is closed); never faster than every 100 ms. A node that
+      // answers but refuses the subscription is retried by the channel itself, backing off.
       retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 4), 1000),
     });
-    const node = new NodeInvalidationChannel(connection, this.#name);
+    const node = new NodeInvalidationChannel(connection, this.#name, this.#report);
     node.listen({
       message: (sessionId) => {
         if (!this.#closed) this.#listener?.message(sessionId);

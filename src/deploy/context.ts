@@ -208,12 +208,19 @@ export class AuthContext {
 
   /** Reports an error to the app's `onError`, never letting the hook itself break a request. */
   report(error: unknown, route: string): void {
-    try {
-      // Redis errors carry the failed command's arguments: session ids, verifiers, tokens.
-      this.options.onError?.(redactCommandArgs(error), { route });
-    } catch {
-      // The app's logger failing must not turn into a 500.
-    }
+    reportTo(this.options.onError, error, route);
+  }
+}
+
+/**
+ * Hands `error` to `onError` without the arguments of failed Redis commands (session ids,
+ * verifiers, tokens), never letting the hook itself break the caller.
+ */
+function reportTo(onError: ResolvedOptions['onError'], error: unknown, route: string): void {
+  try {
+    onError?.(redactCommandArgs(error), { route });
+  } catch {
+    // The app's logger failing must not turn into a 500 (or kill a background task).
   }
 }
 
@@ -274,6 +281,7 @@ async function createStores(options: ResolvedOptions): Promise<Stores> {
     const channel = await openInvalidationChannel(
       client,
       redisKeys(keyPrefix).sessionInvalidateChannel,
+      (error) => reportTo(options.onError, error, 'session-cache'),
     );
     const cache = new SessionCache(channel, options.sessionCache);
     return {

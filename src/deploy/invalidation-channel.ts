@@ -35,18 +35,20 @@ export interface InvalidationChannel {
 /**
  * The invalidation channel named `name` for `client`: subscriptions on connections of its
  * own (a duplicate of a single or Sentinel-managed client, plain connections to every primary
- * of a Cluster), so that the app's client is never put in subscriber mode.
+ * of a Cluster), so that the app's client is never put in subscriber mode. `report` hears of
+ * the first failure of each run of refused subscriptions (not of every retry).
  */
 export async function openInvalidationChannel(
   client: RedisClient,
   name: string,
+  report?: (error: Error) => void,
 ): Promise<InvalidationChannel> {
   if (client.isCluster) {
     const { Redis } = await import('ioredis');
-    return new ClusterInvalidationChannel(client as Cluster, name, Redis);
+    return new ClusterInvalidationChannel(client as Cluster, name, Redis, report);
   }
   // Resubscribed by hand on every connection, so that the channel is up again only once the
   // subscription is confirmed.
   const subscriber = (client as Redis).duplicate({ autoResubscribe: false, lazyConnect: true });
-  return new NodeInvalidationChannel(subscriber, name);
+  return new NodeInvalidationChannel(subscriber, name, report);
 }

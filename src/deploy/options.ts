@@ -128,7 +128,9 @@ export interface AuthAppOptions {
    * running (`/api/users/:id`; `/*` for a `middleware()` mounted on every path), never the path
    * with its values. A session read that neither a replica nor the primary answered has an
    * `AggregateError` with both causes as its `cause`. Redis errors keep the failed command's
-   * name but not its arguments (keys and values such as token sets).
+   * name but not its arguments (keys and values such as token sets). With `sessionCache`, a
+   * subscription Redis refuses is reported once per run of failures (route `session-cache`, a
+   * `StoreError` naming the channel and the node; the cache is not used meanwhile).
    */
   onError?: (error: unknown, context: { route: string }) => void;
 }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { useDevProvider } from '../helpers/dev-provider.js';
 import { useRedis, useRedisAdmin } from '../helpers/redis.js';
 import { CookieJar, signInOverHttp } from './support/dev-login.js';
-import type { WorkerConfig } from './support/worker.js';
+import type { ReportedError, WorkerConfig } from './support/worker.js';
 
 /** The bound the invalidation must meet: a logout on one worker is refused by the others. */
 const INVALIDATION_BOUND_MS = 50;
@@ -104,6 +104,11 @@ describe('session cache on two real workers over one redis-server', () => {
     return Number(/^cmdstat_get:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
   }
 
+  async function reports(worker: Worker): Promise<ReportedError[]> {
+    const response = await fetch(`${worker.url}/errors`);
+    return (await response.json()) as ReportedError[];
+  }
+
   function sessionKey(cookie: string): string {
     const id = cookie.slice(cookie.indexOf('=') + 1, cookie.indexOf('.'));
     return `authflow:session:${id}`;
@@ -115,9 +120,9 @@ describe('session cache on two real workers over one redis-server', () => {
     [a, b] = await Promise.all([startWorker(true), startWorker(true)]);
   });
 
-  async function waitUntilCaching(worker: Worker, cookie: string): Promise<void> {
+  async function waitUntilCaching(worker: Worker, cookie: string, attempts = 200): Promise<void> {
     // The subscription is made in the background at start and after a drop: wait for it.
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < attempts; i++) {
       assert.equal(await status(worker, cookie), 200);
       const reads = await redisReads(async () => {
         assert.equal(await status(worker, cookie), 200);
@@ -194,6 +199,59 @@ describe('session cache on two real workers over one redis-server', () => {
       await admin().call('ACL', 'SETUSER', 'default', 'allchannels');
     }
     await waitUntilCaching(b, live);
+  });
+
+  it('backs off while SUBSCRIBE is refused (no reconnect loop), tells onError once, and recovers', async () => {
+    const cookie = await signIn(a, 'heidi');
+    await waitUntilCaching(b, cookie);
+    const reportsBefore = await Promise.all([a, b].map(reports));
+    const connections = async () =>
+      Number(/^total_connections_received:(\d+)/m.exec(await admin().info('stats'))?.[1]);
+    // The admin connection is already open: every connection counted below is a worker's.
+    const start = await connections();
+    await admin().call('ACL', 'SETUSER', 'default', 'resetchannels');
+    try {
+      await admin().call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      await sleep(3000);
+      const made = (await connections()) - start;
+      // Per worker: a new connection at once, then after 1 s and 2 s of backoff (3), plus one
+      // for the window's edge. Without the backoff each worker made about 28 in 3 s.
+      assert.ok(
+        made <= 2 * 4,
+        `${made} connections in 3 s from two workers whose SUBSCRIBE is refused`,
+      );
+      assert.ok(made >= 2, 'each worker tried again at least once');
+      assert.equal(
+        await redisReads(async () => {
+          for (let i = 0; i < 3; i++) assert.equal(await status(b, cookie), 200);
+        }),
+        3,
+        'every read goes to Redis while the channel is down',
+      );
+    } finally {
+      await admin().call('ACL', 'SETUSER', 'default', 'allchannels');
+    }
+    // Back within the current backoff delay (4 s here; never more than 30 s).
+    await waitUntilCaching(b, cookie, 2000);
+    assert.equal(
+      await redisReads(async () => {
+        for (let i = 0; i < 3; i++) assert.equal(await status(b, cookie), 200);
+      }),
+      0,
+      'served from the cache again',
+    );
+    for (const [i, worker] of [a, b].entries()) {
+      const added = (await reports(worker)).slice(reportsBefore[i]?.length);
+      assert.equal(added.length, 1, 'one report for the whole run of refused subscriptions');
+      const [report] = added as [ReportedError];
+      assert.equal(report.route, 'session-cache');
+      assert.equal(report.code, 'store_error');
+      assert.match(
+        report.message,
+        /^The session cache cannot subscribe to authflow:session-invalidate on 127\.0\.0\.1:\d+ \(is SUBSCRIBE allowed for this user\?\): every request reads Redis until it can\.$/,
+      );
+      assert.match(report.cause ?? '', /^NOPERM/);
+    }
   });
 
   it('never answers from the cache while Redis is down, nor after a restart lost the session', async () => {

@@ -3,12 +3,14 @@
 // on every primary itself (not through the cluster bus); a logout on one is refused by the
 // other within the bound, for sessions on every primary; a subscription that drops, or a
 // primary that reports a failing cluster, takes the whole cache out of use until it is back;
-// after a failover the cache follows the promoted primary.
+// while a subscription is refused, the slot table is re-read backing off (not every second)
+// and the app is told once; after a failover the cache follows the promoted primary.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'ioredis';
+import { ClusterInvalidationChannel } from '../../src/deploy/cluster-invalidation-channel.js';
 import { type AuthApp, BOUNDED_CLUSTER_OPTIONS } from '../../src/deploy/index.js';
 import type { Fetcher } from '../deploy/support/app-browser.js';
 import { BASE_URL, Browser } from '../deploy/support/fixtures.js';
@@ -223,6 +225,55 @@ describe('session cache on a Redis Cluster', () => {
       });
     }
     await waitUntilCaching(two, cookies.other);
+  });
+
+  it('while a subscription is refused, re-reads the slot table backing off, reports once, and comes back', async () => {
+    // The channel alone, on a client of its own that re-reads its slot table only when asked
+    // (no slotsRefreshInterval): every refreshSlotsCache() counted below is the channel's.
+    const client = new Cluster(cluster().startupNodes, {
+      ...BOUNDED_CLUSTER_OPTIONS,
+      slotsRefreshInterval: 0,
+    });
+    client.on('error', () => {});
+    const reports: Error[] = [];
+    const channel = new ClusterInvalidationChannel(client, CHANNEL, Redis, (error) => {
+      reports.push(error);
+    });
+    let refreshes = 0;
+    const refresh = client.refreshSlotsCache.bind(client);
+    client.refreshSlotsCache = (callback) => {
+      refreshes++;
+      refresh(callback);
+    };
+    const primary = await cluster().primaryOf(0);
+    try {
+      await new Promise((resolve) => client.once('ready', resolve));
+      channel.listen({ message: () => {}, down: () => {}, up: () => {} });
+      await waitFor('the channel to be up', async () => channel.up);
+      await primary.cli('ACL', 'SETUSER', 'default', 'resetchannels');
+      try {
+        await primary.cli('CLIENT', 'KILL', 'TYPE', 'pubsub');
+        const before = refreshes;
+        await sleep(8000);
+        // At the first heartbeat down, then after 1 s, 2 s, 4 s: at most 4 in 8 s (one a
+        // second, 8, without the backoff).
+        const made = refreshes - before;
+        assert.ok(made >= 1 && made <= 4, `${made} slot-table reads in 8 s while down`);
+        assert.equal(channel.up, false);
+      } finally {
+        await primary.cli('ACL', 'SETUSER', 'default', 'allchannels');
+      }
+      assert.equal(reports.length, 1, 'one report for the run of refused subscriptions');
+      assert.match(
+        reports[0]?.message ?? '',
+        new RegExp(`cannot subscribe to ${CHANNEL} on 127\\.0\\.0\\.1:${primary.port} `),
+      );
+      // Back at the subscription's next try (its delay has grown to 8 s by now).
+      await waitFor('the channel to be up again', async () => channel.up, 35_000);
+    } finally {
+      channel.close();
+      client.disconnect();
+    }
   });
 
   // Last: the crashed primary stays down (a replica of its own is gone with it).
