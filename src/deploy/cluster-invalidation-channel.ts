@@ -22,6 +22,7 @@
  * @module
  */
 import type { Cluster, Redis } from 'ioredis';
+import { type NodeAddress, nodeKey, reachableAddress } from './cluster-nodes.js';
 import type { InvalidationChannel, InvalidationListener } from './invalidation-channel.js';
 import { HEARTBEAT_MS, NodeInvalidationChannel, retryDelay } from './node-invalidation-channel.js';
 
@@ -156,7 +157,7 @@ export class ClusterInvalidationChannel implements InvalidationChannel {
    */
   #askStates(): void {
     for (const node of this.#cluster.nodes('master')) {
-      const key = `${node.options.host}:${node.options.port}`;
+      const key = nodeKey(node);
       if (!this.#nodes.get(key)?.up || node.status !== 'ready') continue;
       (node.cluster('INFO') as Promise<string>).then(
         (info) => {
@@ -178,8 +179,8 @@ export class ClusterInvalidationChannel implements InvalidationChannel {
    * whether the table names an owner for every slot (an empty table, before the client's first
    * `CLUSTER SLOTS`, or one with holes, could leave out a primary that takes writes).
    */
-  #primaries(): { primaries: Map<string, { host: string; port: number }>; complete: boolean } {
-    const primaries = new Map<string, { host: string; port: number }>();
+  #primaries(): { primaries: Map<string, NodeAddress>; complete: boolean } {
+    const primaries = new Map<string, NodeAddress>();
     const seen = new Set<string>();
     const slots = this.#cluster.slots;
     let complete = true;
@@ -191,25 +192,15 @@ export class ClusterInvalidationChannel implements InvalidationChannel {
       }
       if (seen.has(owner)) continue;
       seen.add(owner);
-      const address = this.#address(owner);
-      primaries.set(`${address.host}:${address.port}`, address);
+      // The table holds addresses after `natMap`, except for slots a MOVED reply updated (the
+      // address the nodes announce): mapped here so that both name one connection.
+      const address = reachableAddress(this.#cluster, owner);
+      primaries.set(nodeKey(address), address);
     }
     return { primaries, complete };
   }
 
-  /**
-   * Where the client connects for `owner`: the slot table holds addresses after `natMap`,
-   * except for slots a MOVED reply updated (the address the nodes announce).
-   */
-  #address(owner: string): { host: string; port: number } {
-    const natMap = this.#cluster.options.natMap;
-    const mapped = typeof natMap === 'function' ? natMap(owner) : natMap?.[owner];
-    if (mapped) return { host: mapped.host, port: mapped.port };
-    const colon = owner.lastIndexOf(':');
-    return { host: owner.slice(0, colon), port: Number(owner.slice(colon + 1)) };
-  }
-
-  #subscribe({ host, port }: { host: string; port: number }): NodeInvalidationChannel {
+  #subscribe({ host, port }: NodeAddress): NodeInvalidationChannel {
     const options = this.#cluster.options.redisOptions ?? {};
     const connection = new this.#NodeClient({
       // The Cluster's node options (password, TLS, timeouts).

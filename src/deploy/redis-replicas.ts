@@ -7,6 +7,7 @@
  */
 import calculateSlot from 'cluster-key-slot';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import { type NodeAddress, nodeKey, reachableAddress } from './cluster-nodes.js';
 
 /** A client authflow accepts: a single node or Sentinel-managed `Redis`, or a `Cluster`. */
 export type RedisClient = Redis | Cluster;
@@ -89,7 +90,7 @@ export class ReplicaAck {
       // primary itself, as for a single node.
       const primary = (client as Cluster)
         .nodes('master')
-        .find((node) => `${node.options.host}:${node.options.port}` === nodes[0]);
+        .find((node) => nodeKey(node) === nodes[0]);
       return primary === undefined
         ? 0
         : this.#connectedReplicas(primary, nodes[0] as string, fresh);
@@ -150,7 +151,7 @@ function sentinelReplicaReader(primary: Redis, NodeClient: typeof Redis): Replic
   // reads go to the promoted node at the address the replica client last used, over a direct
   // connection. That includes the reads sent in the instant the connection dropped: ioredis
   // still says 'ready' and fails them at once ("Stream isn't writeable").
-  let address: { host: string; port: number } | undefined;
+  let address: NodeAddress | undefined;
   let direct: Redis | undefined;
   replica.on('ready', () => {
     const { remoteAddress, remotePort } = replica.stream as {
@@ -219,7 +220,6 @@ const SLOTS_MAX_AGE_MS = 1000;
 type SlotRanges = [number, number, ...[string, number, ...unknown[]][]][];
 
 function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): ReplicaReader {
-  const name = (node: Redis) => `${node.options.host}:${node.options.port}`;
   // Connections of our own, to nodes the client has no ready connection to (see `get`).
   const own = new Map<string, Redis>();
   let closed = false;
@@ -231,7 +231,7 @@ function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): Repli
   // Every listener put on the app's client, so that close() takes them all off again.
   const unwatch: (() => void)[] = [];
   const watch = (node: Redis) => {
-    const key = name(node);
+    const key = nodeKey(node);
     const update = () => {
       if (node.status === 'ready') down.delete(key);
       // 'wait': a connection not opened yet, which says nothing about the node.
@@ -266,7 +266,7 @@ function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): Repli
     if (replicas.length === 0) return [];
     return cluster
       .nodes('all')
-      .filter((node) => node.status === 'ready' && replicas.includes(name(node)));
+      .filter((node) => node.status === 'ready' && replicas.includes(nodeKey(node)));
   };
   // The nodes' own `CLUSTER SLOTS`, asked of every reachable node but `primary` at once (the
   // first answer wins), one request at a time, remembered for a second.
@@ -275,7 +275,7 @@ function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): Repli
     if (asked === undefined || Date.now() - asked.at > SLOTS_MAX_AGE_MS) {
       const nodes = cluster
         .nodes('all')
-        .filter((node) => node.status === 'ready' && name(node) !== primary);
+        .filter((node) => node.status === 'ready' && nodeKey(node) !== primary);
       const answers = nodes.map((node) => node.cluster('SLOTS') as Promise<SlotRanges>);
       const timeout = new Promise<undefined>((resolve) => setTimeout(resolve, ASK_SLOTS_MS));
       asked = {
@@ -293,16 +293,9 @@ function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): Repli
     const owners = ranges.find(([start, end]) => start <= slot && slot <= end)?.slice(2) ?? [];
     return (owners as [string, number][])
       .slice(1)
-      .map(([host, port]) => mapped(host, Number(port)))
-      .filter((to) => `${to.host}:${to.port}` !== primary && !closed)
+      .map(([host, port]) => reachableAddress(cluster, `${host}:${port}`))
+      .filter((to) => nodeKey(to) !== primary && !closed)
       .map(direct);
-  };
-  // A node's address as the client reaches it (its `natMap`), from one the nodes announce.
-  const mapped = (host: string, port: number): { host: string; port: number } => {
-    const natMap = cluster.options.natMap;
-    const to =
-      typeof natMap === 'function' ? natMap(`${host}:${port}`) : natMap?.[`${host}:${port}`];
-    return to ?? { host, port };
   };
 
   return {
@@ -325,7 +318,7 @@ function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): Repli
       if (nodes.length === 0) {
         nodes = cluster
           .nodes('all')
-          .filter((node) => node.status === 'ready' && name(node) !== primary);
+          .filter((node) => node.status === 'ready' && nodeKey(node) !== primary);
       }
       if (nodes.length === 0) throw new Error('No replica for this key');
       try {
@@ -335,9 +328,9 @@ function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): Repli
         // just promoted): ask that node on a connection of our own. Not the primary that
         // failed: the nodes name it until they see it fail.
         const moved = (error as AggregateError).errors
-          .map((cause) => /^MOVED \d+ (\S+):(\d+)$/.exec(String((cause as Error)?.message)))
-          .map((match) => match && mapped(match[1] as string, Number(match[2])))
-          .find((to) => to && `${to.host}:${to.port}` !== primary);
+          .map((cause) => /^MOVED \d+ (\S+:\d+)$/.exec(String((cause as Error)?.message)))
+          .map((match) => match && reachableAddress(cluster, match[1] as string))
+          .find((to) => to && nodeKey(to) !== primary);
         if (!moved) throw error;
         return direct(moved).get(key);
       }
@@ -350,9 +343,9 @@ function clusterReplicaReader(cluster: Cluster, NodeClient: typeof Redis): Repli
     },
   };
 
-  function direct({ host, port }: { host: string; port: number }): Redis {
+  function direct({ host, port }: NodeAddress): Redis {
     if (closed) throw new Error('The replica reader is closed');
-    const key = `${host}:${port}`;
+    const key = nodeKey({ host, port });
     let connection = own.get(key);
     if (connection === undefined) {
       // The Cluster's node options; READONLY, as the key may be a replica's.
