@@ -25,6 +25,13 @@ import { startDevProvider } from '../src/dev/index.js';
 import { CookieJar, signInOverHttp } from '../test/deploy/support/dev-login.js';
 import { startRedisServer } from './redis-server.js';
 import { median } from './stats.js';
+import {
+  asyncMemoryFloor,
+  type FloorSession,
+  memoryFloor,
+  mountAuthRoutes,
+  redisFloor,
+} from './web-routes.js';
 
 const { values } = parseArgs({
   options: {
@@ -97,50 +104,16 @@ const auths = Object.fromEntries(
 );
 
 app.get('/bare', (c) => c.json({ userId: 'bench' }));
-const floorSessions = new Map<string, { userId: string }>();
-app.get('/floor/memory', (c) => {
-  const header = c.req.header('cookie');
-  const session =
-    header === undefined ? undefined : floorSessions.get(header.slice(header.indexOf('=') + 1));
-  return session === undefined
-    ? c.json({ error: 'not_authenticated' }, 401)
-    : c.json({ userId: session.userId });
-});
-// The same behind a Promise in an async handler: the floor of `getSession(Request)`.
-app.get('/floor/memory-async', async (c) => {
-  const header = c.req.header('cookie');
-  const session = await Promise.resolve(
-    header === undefined ? undefined : floorSessions.get(header.slice(header.indexOf('=') + 1)),
-  );
-  return session === undefined
-    ? c.json({ error: 'not_authenticated' }, 401)
-    : c.json({ userId: session.userId });
-});
-// Cookie header, one GET of the JSON authflow stored, JSON.parse (as bench/web-server.ts).
+const floorSessions = new Map<string, FloorSession>();
+app.get('/floor/memory', memoryFloor(floorSessions));
+app.get('/floor/memory-async', asyncMemoryFloor(floorSessions));
 const floorRedis = redisServer && (await createRedisClient(redisServer.url));
-app.get('/floor/redis', async (c) => {
-  const header = c.req.header('cookie');
-  if (header === undefined || floorRedis === undefined) return c.json({}, 401);
-  const id = header.slice(header.indexOf('=') + 1, header.indexOf('.'));
-  const text = await floorRedis.get(`authflow:session:${id}`);
-  const session = text === null ? null : (JSON.parse(text) as { userId: string });
-  return session === null
-    ? c.json({ error: 'not_authenticated' }, 401)
-    : c.json({ userId: session.userId });
-});
-for (const [store, auth] of Object.entries(auths)) {
-  app.get(`/${store}/get-session`, async (c) => {
-    const session = await auth.getSession(c.req.raw);
-    return session === null
-      ? c.json({ error: 'not_authenticated' }, 401)
-      : c.json({ userId: session.userId });
-  });
+if (floorRedis)
   app.get(
-    `/${store}/protect`,
-    auth.protect((c, session) => c.json({ userId: session.userId })),
+    '/floor/redis',
+    redisFloor('authflow:', (key) => floorRedis.get(key)),
   );
-  app.all(`/auth-${store}/*`, (c) => auth.fetch(c.req.raw, c.env));
-}
+for (const [store, auth] of Object.entries(auths)) mountAuthRoutes(app, store, auth);
 
 async function signIn(store: string, cookieName: string): Promise<string> {
   const jar = new CookieJar();

@@ -22,10 +22,17 @@
  * `{"url":…}` on its first stdout line and exits on SIGTERM.
  */
 import { connect } from 'node:net';
-import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { type ServerConfig, STORES, type StoreName } from './web-config.js';
+import {
+  asyncMemoryFloor,
+  type FloorSession,
+  memoryFloor,
+  mountAuthRoutes,
+  redisFloor,
+  unauthorized,
+} from './web-routes.js';
 
 const config = JSON.parse(process.env.BENCH_CONFIG ?? '') as ServerConfig;
 // A computed specifier: the types come from src/, the code from where the config says.
@@ -62,29 +69,13 @@ function common(store: StoreName) {
   };
 }
 
-const unauthorized = (c: Context) => c.json({ error: 'not_authenticated' }, 401);
-
 app.get('/bare', (c) => c.json({ userId: 'bench' }));
 
 // The floors read the session the bench signed in with: the same Cookie header as authflow's
 // routes get, the same session object (memory) or the same JSON string (Redis).
-const floorSessions = new Map<string, { userId: string }>();
-app.get('/floor/memory', (c) => {
-  const header = c.req.header('cookie');
-  const session =
-    header === undefined ? undefined : floorSessions.get(header.slice(header.indexOf('=') + 1));
-  return session === undefined ? unauthorized(c) : c.json({ userId: session.userId });
-});
-// The same behind a Promise, in an async handler: the least any session API that answers with
-// a Promise (as `getSession(Request)` does) costs on @hono/node-server, whose answer to an
-// async handler takes its Promise path.
-app.get('/floor/memory-async', async (c) => {
-  const header = c.req.header('cookie');
-  const session = await Promise.resolve(
-    header === undefined ? undefined : floorSessions.get(header.slice(header.indexOf('=') + 1)),
-  );
-  return session === undefined ? unauthorized(c) : c.json({ userId: session.userId });
-});
+const floorSessions = new Map<string, FloorSession>();
+app.get('/floor/memory', memoryFloor(floorSessions));
+app.get('/floor/memory-async', asyncMemoryFloor(floorSessions));
 app.post('/floor/memory', async (c) => {
   // Setup, before the measurement: remember the memory store's session under its cookie value.
   const session = await auths.memory.getSession(c.req.raw);
@@ -94,22 +85,11 @@ app.post('/floor/memory', async (c) => {
   return c.json({ userId: session.userId });
 });
 
-/** A Redis floor route: Cookie header, one `get`, `JSON.parse`. */
-function redisFloor(get: (key: string) => Promise<string | null>) {
-  return async (c: Context) => {
-    const header = c.req.header('cookie');
-    if (header === undefined) return unauthorized(c);
-    const id = header.slice(header.indexOf('=') + 1, header.indexOf('.'));
-    const text = await get(`${STORES.redis.keyPrefix}session:${id}`);
-    const session = text === null ? null : (JSON.parse(text) as { userId: string });
-    return session === null ? unauthorized(c) : c.json({ userId: session.userId });
-  };
-}
 // ioredis with auto-pipelining (authflow's own client options): the cheapest of the variants.
 const floorRedis = await createRedisClient(config.redisUrl);
 app.get(
   '/floor/redis',
-  redisFloor((key) => floorRedis.get(key)),
+  redisFloor(STORES.redis.keyPrefix, (key) => floorRedis.get(key)),
 );
 const variants: { disconnect(): void }[] = [];
 if (config.floorVariants) {
@@ -119,18 +99,18 @@ if (config.floorVariants) {
   let next = 0;
   app.get(
     '/floor/redis-plain',
-    redisFloor((key) => plain.get(key)),
+    redisFloor(STORES.redis.keyPrefix, (key) => plain.get(key)),
   );
   app.get(
     '/floor/redis-pool',
-    redisFloor((key) => {
+    redisFloor(STORES.redis.keyPrefix, (key) => {
       next = (next + 1) % pool.length;
       return (pool[next] as Redis).get(key);
     }),
   );
   const raw = rawRespGet(config.redisUrl);
   variants.push(raw);
-  app.get('/floor/redis-raw', redisFloor(raw.get));
+  app.get('/floor/redis-raw', redisFloor(STORES.redis.keyPrefix, raw.get));
 }
 
 /**
@@ -173,17 +153,7 @@ function rawRespGet(redisUrl: string): {
   };
 }
 
-for (const [store, auth] of Object.entries(auths)) {
-  app.get(`/${store}/get-session`, async (c) => {
-    const session = await auth.getSession(c.req.raw);
-    return session === null ? unauthorized(c) : c.json({ userId: session.userId });
-  });
-  app.get(
-    `/${store}/protect`,
-    auth.protect((c, session) => c.json({ userId: session.userId })),
-  );
-  app.all(`/auth-${store}/*`, (c) => auth.fetch(c.req.raw, c.env));
-}
+for (const [store, auth] of Object.entries(auths)) mountAuthRoutes(app, store, auth);
 
 console.log(JSON.stringify({ url: running.url }));
 
