@@ -6,18 +6,7 @@
  * @module
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-
-/** A port free on 127.0.0.1 now. */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+import { freePort } from '../test/helpers/ports.js';
 
 /**
  * Starts redis-server (`REDIS_SERVER` or the one on the PATH) and resolves once it answers

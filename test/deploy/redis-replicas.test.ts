@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { getWithFallback, type ReplicaReader } from '../../src/deploy/redis-replicas.js';
-import { freePort, useRedis } from '../helpers/redis.js';
+import { freePort } from '../helpers/ports.js';
+import { useRedis } from '../helpers/redis.js';
 
 describe('getWithFallback', () => {
   const redis = useRedis();

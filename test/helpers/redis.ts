@@ -2,10 +2,11 @@
 // persistence, and always stopped (also when the test process exits early).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { after, before } from 'node:test';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { freePort } from './ports.js';
 
 /** Where redis-server is installed (`.ci/run` installs it when missing). */
 export const REDIS_SERVER_PATH = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
@@ -116,18 +117,6 @@ export class RedisProcess {
     );
     return stdout;
   }
-}
-
-/** A port free on 127.0.0.1 now (nothing listens there until someone binds it). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (typeof address !== 'object' || address === null) throw new Error('No port');
-  return address.port;
 }
 
 function ping(port: number): Promise<boolean> {

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './ports.js';
+import { freePort } from '../../helpers/ports.js';
 import { type InteropProvider, untilRedirect } from './types.js';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/authlib_server.py', import.meta.url));

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.js';
+import { freePort } from '../../helpers/ports.js';
 import { type InteropProvider, untilRedirect } from './types.js';
 
 const GLEWLWYD = '/usr/bin/glewlwyd';

@@ -8,7 +8,7 @@
  * checked, revocation always answers 200 and changes nothing, and there is no device endpoint.
  */
 import { OAuth2Server } from 'oauth2-mock-server';
-import { freePort } from './ports.js';
+import { freePort } from '../../helpers/ports.js';
 import { type InteropProvider, untilRedirect } from './types.js';
 
 /** Starts oauth2-mock-server on 127.0.0.1 (random port). */
