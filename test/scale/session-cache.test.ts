@@ -14,7 +14,13 @@ import { ClusterInvalidationChannel } from '../../src/deploy/cluster-invalidatio
 import { type AuthApp, BOUNDED_CLUSTER_OPTIONS } from '../../src/deploy/index.js';
 import type { Fetcher } from '../deploy/support/app-browser.js';
 import { BASE_URL, Browser } from '../deploy/support/fixtures.js';
-import { sessionIdOf, useScaleApps } from './support/apps.js';
+import {
+  getsDuring,
+  sessionIdOf,
+  statusFor,
+  useScaleApps,
+  waitUntilCaching as waitCaching,
+} from './support/apps.js';
 import { protectedSite } from './support/load.js';
 import { type Node, useCluster, waitFor } from './support/topology.js';
 
@@ -60,35 +66,9 @@ describe('session cache on a Redis Cluster', () => {
 
   const slotOf = (browser: Browser) => calculateSlot(`authflow:session:${sessionIdOf(browser)}`);
 
-  /** `/api/me` with the session cookie `cookie` (kept from before a logout). */
-  async function status(site: Fetcher, cookie: string): Promise<number> {
-    const response = await site.fetch(
-      new Request(`${BASE_URL}/api/me`, { headers: { cookie: `authflow_session=${cookie}` } }),
-      { remoteAddress: '10.0.9.9' },
-    );
-    await response.body?.cancel();
-    return response.status;
-  }
-
   /** Redis GETs (session reads, on primaries or replicas) that `fn` caused. */
-  async function redisReads(fn: () => Promise<void>): Promise<number> {
-    const nodes = live();
-    await Promise.all(nodes.map((node) => admin(node).config('RESETSTAT')));
-    await fn();
-    const stats = await Promise.all(nodes.map((node) => admin(node).info('commandstats')));
-    return stats.reduce(
-      (sum, text) => sum + Number(/^cmdstat_get:calls=(\d+)/m.exec(text)?.[1] ?? 0),
-      0,
-    );
-  }
-
-  /** Waits until `site` serves `cookie`'s session from its cache (a read costs no GET). */
-  async function waitUntilCaching(site: Fetcher, cookie: string): Promise<void> {
-    await waitFor('the worker to serve the session from its cache', async () => {
-      assert.equal(await status(site, cookie), 200);
-      return (await redisReads(async () => assert.equal(await status(site, cookie), 200))) === 0;
-    });
-  }
+  const redisReads = (fn: () => Promise<void>) => getsDuring(live(), fn);
+  const waitUntilCaching = (site: Fetcher, cookie: string) => waitCaching(site, cookie, live);
 
   /** Subscribers of the channel on each live primary, as the node itself counts them. */
   async function subscribersPerPrimary(): Promise<number[]> {
@@ -131,13 +111,13 @@ describe('session cache on a Redis Cluster', () => {
     for (const browser of browsers) {
       const cookie = cookieOf(browser);
       assert.equal(
-        await redisReads(async () => assert.equal(await status(two, cookie), 200)),
+        await redisReads(async () => assert.equal(await statusFor(two, cookie), 200)),
         0,
         'B serves the session from its cache',
       );
       assert.equal((await browser.post(one, '/auth/logout')).status, 200);
       await sleep(INVALIDATION_BOUND_MS);
-      assert.equal(await status(two, cookie), 401, 'B refuses the ended session');
+      assert.equal(await statusFor(two, cookie), 401, 'B refuses the ended session');
     }
     // auth.close() closes every subscription it opened.
     await close();
@@ -167,11 +147,11 @@ describe('session cache on a Redis Cluster', () => {
       // trusting its cache would still accept it.
       await primary.cli('DEL', `authflow:session:${sessionIdOf(ended)}`);
       await sleep(INVALIDATION_BOUND_MS);
-      assert.equal(await status(two, cookies.ended), 401, 'B read Redis instead of its cache');
+      assert.equal(await statusFor(two, cookies.ended), 401, 'B read Redis instead of its cache');
       await sleep(300);
       assert.equal(
         await redisReads(async () => {
-          for (let i = 0; i < 3; i++) assert.equal(await status(two, cookies.other), 200);
+          for (let i = 0; i < 3; i++) assert.equal(await statusFor(two, cookies.other), 200);
         }),
         3,
         'while one subscription is down, every read goes to Redis, for sessions on any primary',
@@ -206,8 +186,9 @@ describe('session cache on a Redis Cluster', () => {
         'the cache to go out of use',
         async () => {
           return (
-            (await redisReads(async () => assert.equal(await status(two, cookies.other), 200))) ===
-            1
+            (await redisReads(async () =>
+              assert.equal(await statusFor(two, cookies.other), 200),
+            )) === 1
           );
         },
         5000,
@@ -305,7 +286,7 @@ describe('session cache on a Redis Cluster', () => {
       return (await first.post(one, '/auth/logout')).status === 200;
     });
     await sleep(INVALIDATION_BOUND_MS);
-    assert.equal(await status(two, cookies.first), 401, 'B refuses the ended session');
+    assert.equal(await statusFor(two, cookies.first), 401, 'B refuses the ended session');
 
     // B trusts its cache again once it has subscribed on the promoted primary.
     await waitUntilCaching(two, cookies.second);
@@ -316,6 +297,6 @@ describe('session cache on a Redis Cluster', () => {
     );
     assert.equal((await second.post(one, '/auth/logout')).status, 200);
     await sleep(INVALIDATION_BOUND_MS);
-    assert.equal(await status(two, cookies.second), 401, 'B refuses the ended session');
+    assert.equal(await statusFor(two, cookies.second), 401, 'B refuses the ended session');
   });
 });

@@ -9,9 +9,9 @@ import {
   RedisTokenStore,
 } from '../../../src/deploy/index.js';
 import type { Fetcher } from '../../deploy/support/app-browser.js';
-import { type Browser, makeApp, useDevProvider } from '../../deploy/support/fixtures.js';
+import { BASE_URL, type Browser, makeApp, useDevProvider } from '../../deploy/support/fixtures.js';
 import { makeDue } from '../../helpers/token-age.js';
-import { waitFor } from './topology.js';
+import { type Node, waitFor } from './topology.js';
 
 /** An error a worker reported through `onError`, when, and on which route. */
 export interface ReportedError {
@@ -101,4 +101,38 @@ export async function expectNextRefresh(b: Browser, site: Fetcher): Promise<void
     return next !== 503;
   });
   assert.equal(next, 200, 'the next refresh works with the stored token');
+}
+
+/** `/api/me`'s status on `site` for the session cookie `cookie` (kept from before a logout). */
+export async function statusFor(site: Fetcher, cookie: string): Promise<number> {
+  const response = await site.fetch(
+    new Request(`${BASE_URL}/api/me`, { headers: { cookie: `authflow_session=${cookie}` } }),
+    { remoteAddress: '10.0.9.9' },
+  );
+  await response.body?.cancel();
+  return response.status;
+}
+
+/** The Redis GETs (session reads) that `nodes` served while `fn` ran, by their own counters. */
+export async function getsDuring(nodes: readonly Node[], fn: () => Promise<void>): Promise<number> {
+  await Promise.all(nodes.map((node) => node.cli('CONFIG', 'RESETSTAT')));
+  await fn();
+  const stats = await Promise.all(nodes.map((node) => node.cli('INFO', 'commandstats')));
+  return stats.reduce(
+    (sum, text) => sum + Number(/^cmdstat_get:calls=(\d+)/m.exec(text)?.[1] ?? 0),
+    0,
+  );
+}
+
+/** Waits until `site` serves `cookie`'s session from its cache: a read that no node sees. */
+export async function waitUntilCaching(
+  site: Fetcher,
+  cookie: string,
+  nodes: () => readonly Node[],
+): Promise<void> {
+  await waitFor('the worker to serve the session from its cache', async () => {
+    assert.equal(await statusFor(site, cookie), 200);
+    const read = async () => assert.equal(await statusFor(site, cookie), 200);
+    return (await getsDuring(nodes(), read)) === 0;
+  });
 }
